@@ -1,0 +1,59 @@
+// `npm run stack -- up|down|status|env|reset` and `npm start`: the Docker-free local Supabase.
+import { Command } from 'commander';
+import { upDatabase, stopPostgres, isReady, isRunning } from './postgres.ts';
+import { startApiInBackground, stopApi, apiStatus, runForeground } from './processes.ts';
+import { stackEnv, API_URL, DB_URL } from './config.ts';
+
+const program = new Command('stack').description('Local Supabase-compatible stack without Docker');
+
+program
+  .command('up')
+  .description('start the database (and API) in the background; returns once they are ready')
+  .option('--db-only', 'only PostgreSQL, no API')
+  .action(async (opts: { dbOnly?: boolean }) => {
+    await upDatabase();
+    console.log(`database ready: ${DB_URL}`);
+    if (!opts.dbOnly) {
+      await startApiInBackground();
+      console.log(`API ready: ${API_URL}`);
+    }
+  });
+
+program
+  .command('down')
+  .description('stop everything the stack started')
+  .action(async () => {
+    await stopApi();
+    await stopPostgres();
+    console.log('stack stopped');
+  });
+
+program
+  .command('status')
+  .description('what is running')
+  .action(async () => {
+    const db = (await isRunning()) && (await isReady());
+    const api = await apiStatus();
+    console.log(`database: ${db ? 'running' : 'stopped'} ${DB_URL}`);
+    console.log(`api:      ${api ? 'running' : 'stopped'} ${API_URL}`);
+    process.exitCode = db ? 0 : 1;
+  });
+
+program
+  .command('env')
+  .description('print KEY=VALUE lines for tests, functions and apps')
+  .action(() => {
+    for (const [k, v] of Object.entries(stackEnv())) console.log(`${k}=${v}`);
+  });
+
+program
+  .command('start')
+  .description('run the whole stack in the foreground (Ctrl-C stops it)')
+  .action(async () => {
+    await runForeground();
+  });
+
+program.parseAsync().catch((e: Error) => {
+  console.error(`stack: ${e.message}`);
+  process.exit(1);
+});

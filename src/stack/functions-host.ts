@@ -1,0 +1,196 @@
+// Serves every folder of supabase/functions/ the way the Supabase edge runtime does: each function
+// runs its own index.ts unchanged in Deno (`Deno.serve` bound through DENO_SERVE_ADDRESS), with
+// the env vars a hosted function gets; `verify_jwt` from config.toml is enforced in front of it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { jwtVerify } from 'jose';
+
+export interface FunctionsHostOptions {
+  functionsDir: string;
+  configToml?: string;
+  denoBin: string;
+  denoConfig?: string;
+  basePort: number;
+  jwtSecret: string;
+  env: Record<string, string>;
+}
+
+interface FunctionWorker {
+  name: string;
+  port: number;
+  verifyJwt: boolean;
+  child?: ChildProcess;
+  ready?: Promise<void>;
+}
+
+export interface FunctionsHost {
+  names(): string[];
+  /** Boots every function now, so the first request does not pay Deno's start-up. */
+  warmAll(): Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, name: string, rest: string, search: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+  res.end(text);
+}
+
+/** Reads `[functions.<name>] verify_jwt` from config.toml; true unless said otherwise, as the CLI does. */
+function readVerifyJwt(configToml?: string): Record<string, boolean> {
+  if (!configToml || !existsSync(configToml)) return {};
+  const conf = parseToml(readFileSync(configToml, 'utf8')) as { functions?: Record<string, { verify_jwt?: boolean }> };
+  const out: Record<string, boolean> = {};
+  for (const [name, f] of Object.entries(conf.functions ?? {})) if (typeof f.verify_jwt === 'boolean') out[name] = f.verify_jwt;
+  return out;
+}
+
+/** `supabase/functions/.env` holds secrets for local serving, as with `supabase functions serve`. */
+function readDotEnv(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/.exec(line);
+    if (m) out[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return out;
+}
+
+function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return reject(new Error(`exited with code ${child.exitCode}`));
+      const sock = net.connect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.once('error', () => {
+        sock.destroy();
+        if (Date.now() > deadline) reject(new Error(`not listening on ${port} after ${timeoutMs} ms`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
+  const verify = readVerifyJwt(opts.configToml);
+  const secret = new TextEncoder().encode(opts.jwtSecret);
+  const dotEnv = readDotEnv(path.join(opts.functionsDir, '.env'));
+  const workers = new Map<string, FunctionWorker>();
+  let closed = false;
+
+  const names = existsSync(opts.functionsDir)
+    ? readdirSync(opts.functionsDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && !d.name.startsWith('_') && !d.name.startsWith('.'))
+        .filter((d) => existsSync(path.join(opts.functionsDir, d.name, 'index.ts')))
+        .map((d) => d.name)
+        .sort()
+    : [];
+  names.forEach((name, i) => workers.set(name, { name, port: opts.basePort + i, verifyJwt: verify[name] ?? true }));
+
+  // Workers start on first use and are restarted if they die, like the edge runtime's workers.
+  function ensureWorker(w: FunctionWorker): Promise<void> {
+    if (w.ready && w.child && w.child.exitCode === null) return w.ready;
+    const args = ['run', '--allow-all', '--no-prompt', '--quiet'];
+    if (opts.denoConfig) args.push('--config', opts.denoConfig);
+    args.push(path.join(opts.functionsDir, w.name, 'index.ts'));
+    const child = spawn(opts.denoBin, args, {
+      cwd: path.dirname(opts.functionsDir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...opts.env,
+        ...dotEnv,
+        DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${w.port}`,
+        SB_EXECUTION_ID: w.name,
+        NO_COLOR: '1',
+      },
+    });
+    const prefix = `[fn ${w.name}] `;
+    child.stdout!.on('data', (d: Buffer) => process.stdout.write(prefix + d.toString().replace(/\n(?=.)/g, '\n' + prefix)));
+    child.stderr!.on('data', (d: Buffer) => process.stderr.write(prefix + d.toString().replace(/\n(?=.)/g, '\n' + prefix)));
+    w.child = child;
+    w.ready = waitForPort(w.port, child, 60_000).catch((e: Error) => {
+      w.ready = undefined;
+      throw new Error(`function ${w.name} failed to boot: ${e.message}`);
+    });
+    return w.ready;
+  }
+
+  async function checkJwt(req: IncomingMessage): Promise<string | null> {
+    const header = req.headers.authorization;
+    if (!header) return 'Missing authorization header';
+    const [scheme, token] = header.split(' ');
+    if (scheme !== 'Bearer' || !token) return "Auth header is not 'Bearer {token}'";
+    try {
+      await jwtVerify(token, secret, { algorithms: ['HS256'] });
+      return null;
+    } catch {
+      return 'Invalid JWT';
+    }
+  }
+
+  return {
+    names: () => [...names],
+    async warmAll() {
+      await Promise.all([...workers.values()].map(ensureWorker));
+    },
+    async handle(req, res, name, rest, search) {
+      const w = workers.get(name);
+      if (!w) return sendJson(res, 404, { code: 'NOT_FOUND', message: `Requested function "${name}" was not found` });
+      // Preflight never carries credentials, so it goes to the function (its CORS answer) unchecked.
+      if (w.verifyJwt && req.method !== 'OPTIONS') {
+        const problem = await checkJwt(req);
+        if (problem) return sendJson(res, 401, { code: 401, message: problem });
+      }
+      try {
+        await ensureWorker(w);
+      } catch (e) {
+        return sendJson(res, 503, { code: 'BOOT_ERROR', message: (e as Error).message });
+      }
+      const upstream = http.request(
+        {
+          host: '127.0.0.1',
+          port: w.port,
+          method: req.method,
+          path: `/${name}${rest}${search}`,
+          headers: { ...req.headers, host: `127.0.0.1:${w.port}` },
+          agent,
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          res.once('close', () => up.destroy());
+        },
+      );
+      upstream.on('error', (e) => {
+        if (!res.headersSent) sendJson(res, 502, { code: 'WORKER_ERROR', message: `function ${name}: ${e.message}` });
+        else res.destroy();
+      });
+      req.pipe(upstream);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const exits = [...workers.values()]
+        .filter((w) => w.child && w.child.exitCode === null)
+        .map((w) => new Promise<void>((r) => {
+          w.child!.once('exit', () => r());
+          w.child!.kill('SIGTERM');
+        }));
+      await Promise.all(exits);
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// The local database: Debian's PostgreSQL 15 in a git-ignored state folder, bootstrapped like a
+// Supabase database, migrations applied by the real Supabase CLI.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, readFileSync, chownSync } from 'node:fs';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { PG_BIN, PG_DATA, PG_LOG, STATE_DIR, DB_PORT, DB_HOST, DB_PASSWORD, DB_URL, ROOT } from './config.ts';
+
+const run = promisify(execFile);
+const isRoot = process.getuid?.() === 0;
+
+/** PostgreSQL refuses to run as root; as root we run its binaries as the `postgres` OS user. */
+function pgCommand(bin: string, args: string[]): [string, string[]] {
+  const full = path.join(PG_BIN, bin);
+  return isRoot ? ['runuser', ['-u', 'postgres', '--', full, ...args]] : [full, args];
+}
+
+async function pg(bin: string, args: string[]) {
+  const [cmd, argv] = pgCommand(bin, args);
+  return run(cmd, argv, { cwd: '/tmp', maxBuffer: 16 * 1024 * 1024 });
+}
+
+export function missingPackages(): string[] {
+  const missing: string[] = [];
+  if (!existsSync(path.join(PG_BIN, 'postgres'))) missing.push('postgresql-15');
+  if (!existsSync('/usr/lib/postgresql/15/lib/pg_cron.so')) missing.push('postgresql-15-cron');
+  if (!existsSync('/usr/share/postgresql/15/extension/pgtap.control')) missing.push('postgresql-15-pgtap');
+  if (spawnSync('sh', ['-c', 'command -v pg_prove']).status !== 0) missing.push('libtap-parser-sourcehandler-pgtap-perl');
+  return missing;
+}
+
+async function initCluster() {
+  mkdirSync(STATE_DIR, { recursive: true });
+  mkdirSync(PG_DATA, { recursive: true });
+  const pwfile = path.join(STATE_DIR, '.pwfile');
+  writeFileSync(pwfile, DB_PASSWORD + '\n', { mode: 0o644 });
+  if (isRoot) {
+    const { uid, gid } = postgresUser();
+    chownSync(PG_DATA, uid, gid);
+    chownSync(pwfile, uid, gid);
+  }
+  await pg('initdb', [
+    '-D', PG_DATA, '-U', 'postgres', '--pwfile', pwfile, '--encoding', 'UTF8', '--locale', 'C.UTF-8',
+    '--auth-local', 'trust', '--auth-host', 'scram-sha-256',
+  ]);
+  // Tuned for a disposable local stack on a small machine: commits are not flushed
+  // synchronously (a crash loses at most a fraction of a second, never corrupts).
+  const conf = `
+listen_addresses = '${DB_HOST}'
+port = ${DB_PORT}
+max_connections = 200
+shared_buffers = 256MB
+shared_preload_libraries = 'pg_cron, pg_stat_statements'
+cron.database_name = 'postgres'
+cron.timezone = 'UTC'
+synchronous_commit = off
+unix_socket_directories = '${PG_DATA}'
+log_min_messages = warning
+timezone = 'UTC'
+`;
+  writeFileSync(path.join(PG_DATA, 'postgresql.auto.conf'), conf);
+  if (isRoot) { const { uid, gid } = postgresUser(); chownSync(path.join(PG_DATA, 'postgresql.auto.conf'), uid, gid); }
+}
+
+function postgresUser() {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  if (!line) throw new Error('the postgres OS user is missing: install postgresql-15');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+export async function isRunning(): Promise<boolean> {
+  if (!existsSync(path.join(PG_DATA, 'PG_VERSION'))) return false;
+  try {
+    await pg('pg_ctl', ['status', '-D', PG_DATA]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function isReady(): Promise<boolean> {
+  const r = spawnSync(path.join(PG_BIN, 'pg_isready'), ['-h', DB_HOST, '-p', String(DB_PORT), '-q']);
+  return r.status === 0;
+}
+
+async function waitReady(timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await isReady()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`PostgreSQL did not become ready on port ${DB_PORT}; see ${PG_LOG}`);
+}
+
+/** Starts PostgreSQL in the background (a daemon that outlives this process). */
+export async function startPostgres() {
+  if (!existsSync(path.join(PG_DATA, 'PG_VERSION'))) await initCluster();
+  if (!(await isRunning())) {
+    if (!existsSync(PG_LOG)) writeFileSync(PG_LOG, '');
+    if (isRoot) { const { uid, gid } = postgresUser(); chownSync(PG_LOG, uid, gid); }
+    await pg('pg_ctl', ['start', '-D', PG_DATA, '-l', PG_LOG, '-w', '-t', '60']);
+  }
+  await waitReady();
+}
+
+export async function stopPostgres() {
+  if (await isRunning()) await pg('pg_ctl', ['stop', '-D', PG_DATA, '-m', 'fast', '-w']);
+}
+
+/** Runs SQL as the postgres superuser through psql, stopping at the first error. */
+export async function psqlFile(file: string, dbUrl = DB_URL) {
+  await run('psql', [dbUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-X', '-f', file], { maxBuffer: 16 * 1024 * 1024 });
+}
+
+export async function bootstrap() {
+  await psqlFile(path.join(ROOT, 'src/stack/sql/bootstrap.sql'));
+}
+
+/** Applies pending migrations with the Supabase CLI, exactly as a deploy to a hosted project does. */
+export async function migrate() {
+  const supabase = path.join(ROOT, 'node_modules/.bin/supabase');
+  try {
+    await run(supabase, ['db', 'push', `--remote=${DB_URL}`, '--include-all', '--yes'], {
+      cwd: ROOT,
+      env: { ...process.env, SUPABASE_YES: '1', DO_NOT_TRACK: '1', SUPABASE_TELEMETRY_DISABLED: '1' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`supabase db push failed:\n${err.stderr || err.stdout || err.message}`);
+  }
+}
+
+export async function upDatabase() {
+  await startPostgres();
+  await bootstrap();
+  await migrate();
+}
