@@ -1,0 +1,54 @@
+// Verifies the caller's Supabase JWT with jose: HS256 with the project's JWT secret (the local
+// stack, legacy projects), or the project's JWKS for asymmetric signing keys.
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { env } from './env.ts';
+import { HttpError } from './errors.ts';
+
+export interface Caller {
+  role: string;
+  userId: string | null;
+  claims: JWTPayload & { role?: string; email?: string };
+  token: string;
+}
+
+let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+let hsKey: Uint8Array | undefined;
+
+function keyFor(alg: string | undefined) {
+  if (alg === 'HS256') {
+    const secret = env('SUPABASE_JWT_SECRET') ?? env('JWT_SECRET');
+    if (!secret) throw new HttpError(500, 'misconfigured', 'SUPABASE_JWT_SECRET is required to verify HS256 tokens');
+    return (hsKey ??= new TextEncoder().encode(secret));
+  }
+  const url = env('SUPABASE_JWKS_URL') ?? `${env('SUPABASE_URL')}/auth/v1/.well-known/jwks.json`;
+  return (jwks ??= createRemoteJWKSet(new URL(url)));
+}
+
+/** The verified caller, or a 401. Works for the anon key (role anon, no user) and user sessions. */
+export async function verifyCaller(req: Request): Promise<Caller> {
+  const header = req.headers.get('authorization');
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  if (!token) throw new HttpError(401, 'unauthorized', 'Missing bearer token');
+  let claims: Caller['claims'];
+  try {
+    const { alg } = decodeProtectedHeader(token);
+    const key = keyFor(alg);
+    const result = typeof (key as { type?: unknown }).type === 'undefined' && key instanceof Uint8Array
+      ? await jwtVerify(token, key, { algorithms: ['HS256'] })
+      : await jwtVerify(token, key as ReturnType<typeof createRemoteJWKSet>);
+    claims = result.payload as Caller['claims'];
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    throw new HttpError(401, 'invalid_jwt', 'Invalid or expired JWT');
+  }
+  const role = typeof claims.role === 'string' ? claims.role : 'anon';
+  const userId = role === 'authenticated' && typeof claims.sub === 'string' ? claims.sub : null;
+  return { role, userId, claims, token };
+}
+
+/** A signed-in user, or a 401. */
+export async function requireUser(req: Request): Promise<Caller & { userId: string }> {
+  const caller = await verifyCaller(req);
+  if (!caller.userId) throw new HttpError(401, 'unauthorized', 'Sign in first: this function needs a user session');
+  return caller as Caller & { userId: string };
+}

@@ -1,0 +1,45 @@
+// The model client is the official openai SDK: OPENAI_BASE_URL points it at any OpenAI-compatible
+// server (Azure, Ollama, vLLM, the local simulated one). The SDK retries 408/409/429/5xx and
+// connection errors with exponential backoff and honours Retry-After; we bound it.
+import OpenAI from 'openai';
+import { env, intEnv } from './env.ts';
+
+let client: OpenAI | undefined;
+
+export function modelClient(): OpenAI {
+  return (client ??= new OpenAI({
+    apiKey: env('OPENAI_API_KEY') ?? 'sk-missing',
+    baseURL: env('OPENAI_BASE_URL') || undefined,
+    timeout: intEnv('OPENAI_TIMEOUT_MS', 60_000),
+    maxRetries: intEnv('OPENAI_MAX_RETRIES', 2),
+  }));
+}
+
+export const DEFAULT_MODEL = () => env('AI_DEFAULT_MODEL') ?? 'gpt-4o-mini';
+
+export interface CompletionSummary {
+  content: string | null;
+  finishReason: string | null;
+  refusal: string | null;
+  toolCalls: unknown[] | null;
+}
+
+/** Only complete, genuine answers are worth replaying: never errors, refusals or truncated output. */
+export function isCacheable(c: CompletionSummary): boolean {
+  if (c.refusal) return false;
+  if (c.finishReason !== 'stop' && c.finishReason !== 'tool_calls') return false;
+  return (c.content !== null && c.content.length > 0) || (c.toolCalls !== null && c.toolCalls.length > 0);
+}
+
+/** Whether a failed model call is the model's fault (serve stale, answer 502/503) rather than ours. */
+export function upstreamFailure(err: unknown): { status: number; code: string; message: string; retryAfter?: string } {
+  if (err instanceof OpenAI.APIError && err.status) {
+    if (err.status === 429) {
+      return { status: 503, code: 'model_rate_limited', message: 'The model provider is rate limiting; try again shortly', retryAfter: err.headers?.get?.('retry-after') ?? undefined };
+    }
+    if (err.status >= 500) return { status: 502, code: 'model_unavailable', message: `The model provider failed (${err.status})` };
+    return { status: 502, code: 'model_rejected', message: `The model provider refused the request (${err.status})` };
+  }
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return { status: 504, code: 'model_timeout', message: 'The model provider timed out' };
+  return { status: 502, code: 'model_unavailable', message: 'The model provider could not be reached or answered malformed data' };
+}
