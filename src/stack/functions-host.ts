@@ -165,7 +165,12 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
           port: w.port,
           method: req.method,
           path: `/${name}${rest}${search}`,
-          headers: { ...req.headers, host: `127.0.0.1:${w.port}` },
+          headers: {
+            ...req.headers,
+            host: `127.0.0.1:${w.port}`,
+            // The platform's gateway tells functions who called, as Kong does on a hosted project.
+            'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
+          },
           agent,
         },
         (up) => {

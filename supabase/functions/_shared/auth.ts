@@ -14,12 +14,13 @@ export interface Caller {
 let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 let hsKey: Uint8Array | undefined;
 
-function keyFor(alg: string | undefined) {
-  if (alg === 'HS256') {
-    const secret = env('SUPABASE_JWT_SECRET') ?? env('JWT_SECRET');
-    if (!secret) throw new HttpError(500, 'misconfigured', 'SUPABASE_JWT_SECRET is required to verify HS256 tokens');
-    return (hsKey ??= new TextEncoder().encode(secret));
-  }
+function hsSecret(): Uint8Array {
+  const secret = env('SUPABASE_JWT_SECRET') ?? env('JWT_SECRET');
+  if (!secret) throw new HttpError(500, 'misconfigured', 'SUPABASE_JWT_SECRET is required to verify HS256 tokens');
+  return (hsKey ??= new TextEncoder().encode(secret));
+}
+
+function remoteJwks() {
   const url = env('SUPABASE_JWKS_URL') ?? `${env('SUPABASE_URL')}/auth/v1/.well-known/jwks.json`;
   return (jwks ??= createRemoteJWKSet(new URL(url)));
 }
@@ -32,10 +33,9 @@ export async function verifyCaller(req: Request): Promise<Caller> {
   let claims: Caller['claims'];
   try {
     const { alg } = decodeProtectedHeader(token);
-    const key = keyFor(alg);
-    const result = typeof (key as { type?: unknown }).type === 'undefined' && key instanceof Uint8Array
-      ? await jwtVerify(token, key, { algorithms: ['HS256'] })
-      : await jwtVerify(token, key as ReturnType<typeof createRemoteJWKSet>);
+    const result = alg === 'HS256'
+      ? await jwtVerify(token, hsSecret(), { algorithms: ['HS256'] })
+      : await jwtVerify(token, remoteJwks());
     claims = result.payload as Caller['claims'];
   } catch (e) {
     if (e instanceof HttpError) throw e;
