@@ -1,0 +1,78 @@
+// `npm run bench`: every performance figure in one run on this machine, printed as a table and
+// written to bench/results/latest.json. Timing goals live here, never in pass/fail tests.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, stackEnv } from '../src/stack/config.ts';
+import { upDatabase } from '../src/stack/postgres.ts';
+import { apiStatus, startApiInBackground } from '../src/stack/processes.ts';
+import { closeAdminSql } from '../test/helpers/stack.ts';
+import { benchChat } from './chat.ts';
+import type { LoadResult } from './load.ts';
+
+const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+function row(name: string, r: LoadResult, floor?: LoadResult) {
+  const ratio = floor ? `${f(r.p50_ms / floor.p50_ms, 1)}× floor p50, ${f((100 * r.rps) / floor.rps, 0)}% floor req/s` : '';
+  return `| ${name.padEnd(30)} | ${f(r.p50_ms).padStart(7)} | ${f(r.p99_ms).padStart(7)} | ${f(r.rps, 0).padStart(7)} | ${String(r.errors).padStart(4)} | ${ratio}`;
+}
+
+async function main() {
+  await upDatabase();
+  if (!(await apiStatus())) await startApiInBackground();
+  const which = new Set(process.argv.slice(2));
+  const want = (name: string) => which.size === 0 || which.has(name);
+  const results: Record<string, unknown> = { machine: { cores: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString() };
+  const lines: string[] = [];
+
+  if (want('rest')) {
+    const { benchRestOverhead } = await import('./rest-overhead.ts');
+    const env = stackEnv();
+    const r = await benchRestOverhead({ restUrl: `${env.SUPABASE_URL}/rest/v1`, dbUrl: env.SUPABASE_DB_URL, serviceKey: env.SUPABASE_SERVICE_ROLE_KEY });
+    results.rest = r;
+    lines.push('', '## REST API overhead (RPC round trip vs the same SQL on a direct connection)', '', '```', JSON.stringify(r, null, 2), '```');
+  }
+
+  if (want('chat')) {
+    const c = await benchChat();
+    results.chat = c;
+    lines.push(
+      '',
+      '## ai-chat cache hits against the one-hop floor',
+      '',
+      '| target                         | p50 ms  | p99 ms  |  req/s  | errs | vs floor',
+      '|--------------------------------|---------|---------|---------|------|---------',
+      row('floor (HTTP + PK read), 1', c.floor_1),
+      row('floor (HTTP + PK read), 32', c.floor_32),
+      row('hit, distinct keys, 1', c.hit_distinct_1, c.floor_1),
+      row('hit, distinct keys, 32', c.hit_distinct_32, c.floor_32),
+      row('hit, one hot key, 1', c.hit_hot_1, c.floor_1),
+      row('hit, one hot key, 32', c.hit_hot_32, c.floor_32),
+      '',
+      `hot key keeps ${f((100 * c.hit_hot_32.rps) / c.hit_distinct_32.rps, 0)}% of distinct-key throughput at 32 clients (target ≥ 80%)`,
+      `miss overhead over the model's own latency: ${f(c.miss.overhead_p50_ms)} ms p50 (model ${f(c.miss.model_p50_ms)} ms direct, ${f(c.miss.miss_p50_ms)} ms through ai-chat; target ≤ 3 ms)`,
+      `single-flight: ${c.single_flight.concurrent} concurrent identical misses → ${c.single_flight.upstream_calls} upstream call(s) (target 1)`,
+    );
+  }
+
+  if (want('cleanup')) {
+    const { benchCleanup } = await import('./cleanup.ts');
+    const env = stackEnv();
+    const rows = Number(process.env.BENCH_CLEANUP_ROWS ?? 1_000_000);
+    const r = await benchCleanup({ dbUrl: env.SUPABASE_DB_URL, supabaseUrl: env.SUPABASE_URL, serviceKey: env.SUPABASE_SERVICE_ROLE_KEY, rows });
+    results.cleanup = r;
+    lines.push('', '## Cleanup of expired rows while hits are served', '', '```', JSON.stringify(r, null, 2), '```');
+  }
+
+  await closeAdminSql();
+  console.log(lines.join('\n'));
+  const dir = path.join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2));
+  console.log(`\nwritten to bench/results/latest.json`);
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
