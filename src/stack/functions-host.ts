@@ -103,7 +103,10 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
   function ensureWorker(w: FunctionWorker): Promise<void> {
     if (w.ready && w.child && w.child.exitCode === null) return w.ready;
     const args = ['run', '--allow-all', '--no-prompt', '--quiet'];
-    if (opts.denoConfig) args.push('--config', opts.denoConfig);
+    // A function's own deno.json (what `supabase functions deploy` bundles with) wins.
+    const own = path.join(opts.functionsDir, w.name, 'deno.json');
+    const config = existsSync(own) ? own : opts.denoConfig;
+    if (config) args.push('--config', config);
     args.push(path.join(opts.functionsDir, w.name, 'index.ts'));
     const child = spawn(opts.denoBin, args, {
       cwd: path.dirname(opts.functionsDir),
