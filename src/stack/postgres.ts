@@ -3,6 +3,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, readFileSync, chownSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PG_BIN, PG_DATA, PG_LOG, STATE_DIR, DB_PORT, DB_HOST, DB_PASSWORD, DB_URL, ROOT } from './config.ts';
 
@@ -43,9 +44,16 @@ async function initCluster() {
     '-D', PG_DATA, '-U', 'postgres', '--pwfile', pwfile, '--encoding', 'UTF8', '--locale', 'C.UTF-8',
     '--auth-local', 'trust', '--auth-host', 'scram-sha-256',
   ]);
-  // Tuned for a disposable local stack on a small machine: commits are not flushed
-  // synchronously (a crash loses at most a fraction of a second, never corrupts).
-  const conf = `
+  writeConfig();
+}
+
+/**
+ * The server settings, rewritten on every start so a changed setting reaches existing stacks.
+ * Durable commits as on a hosted project (only statistics events opt out, per transaction).
+ * pg_cron runs jobs in background workers: no password-authenticated loopback connection.
+ */
+function writeConfig(): boolean {
+  const conf = `# written by src/stack/postgres.ts on every start
 listen_addresses = '${DB_HOST}'
 port = ${DB_PORT}
 max_connections = 200
@@ -53,13 +61,20 @@ shared_buffers = 256MB
 shared_preload_libraries = 'pg_cron, pg_stat_statements'
 cron.database_name = 'postgres'
 cron.timezone = 'UTC'
-synchronous_commit = off
+cron.use_background_workers = on
+max_worker_processes = 32
 unix_socket_directories = '${PG_DATA}'
 log_min_messages = warning
 timezone = 'UTC'
 `;
-  writeFileSync(path.join(PG_DATA, 'postgresql.auto.conf'), conf);
-  if (isRoot) { const { uid, gid } = postgresUser(); chownSync(path.join(PG_DATA, 'postgresql.auto.conf'), uid, gid); }
+  const file = path.join(PG_DATA, 'postgresql.auto.conf');
+  if (existsSync(file) && readFileSync(file, 'utf8') === conf) return false;
+  writeFileSync(file, conf);
+  if (isRoot) {
+    const { uid, gid } = postgresUser();
+    chownSync(file, uid, gid);
+  }
+  return true;
 }
 
 function postgresUser() {
@@ -96,6 +111,8 @@ async function waitReady(timeoutMs = 30_000) {
 /** Starts PostgreSQL in the background (a daemon that outlives this process). */
 export async function startPostgres() {
   if (!existsSync(path.join(PG_DATA, 'PG_VERSION'))) await initCluster();
+  const changed = writeConfig();
+  if (changed && (await isRunning())) await pg('pg_ctl', ['restart', '-D', PG_DATA, '-m', 'fast', '-w', '-t', '60']);
   if (!(await isRunning())) {
     if (!existsSync(PG_LOG)) writeFileSync(PG_LOG, '');
     if (isRoot) { const { uid, gid } = postgresUser(); chownSync(PG_LOG, uid, gid); }
@@ -113,8 +130,14 @@ export async function psqlFile(file: string, dbUrl = DB_URL) {
   await run('psql', [dbUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-X', '-f', file], { maxBuffer: 16 * 1024 * 1024 });
 }
 
+/** Applies bootstrap.sql once per content: a marker in the state folder remembers its hash. */
 export async function bootstrap() {
-  await psqlFile(path.join(ROOT, 'src/stack/sql/bootstrap.sql'));
+  const file = path.join(ROOT, 'src/stack/sql/bootstrap.sql');
+  const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const marker = path.join(STATE_DIR, 'bootstrap.sha256');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === hash) return;
+  await psqlFile(file);
+  writeFileSync(marker, hash);
 }
 
 /** Applies pending migrations with the Supabase CLI, exactly as a deploy to a hosted project does. */

@@ -172,6 +172,9 @@ begin
       p_cache ->> 'lease_owner',
       coalesce((p_cache ->> 'lease_ms')::integer, 30000)
     );
+    -- cache_lookup commits asynchronously (statistics may be lost in a crash), but this
+    -- transaction also holds the user's messages, which an acknowledged answer must keep.
+    perform pg_catalog.set_config('synchronous_commit', 'on', true);
     if v_lookup ->> 'status' = 'hit' then
       insert into public.ai_messages (conversation_id, role, content, metadata, tokens_used, model, from_cache)
       values (
@@ -265,7 +268,8 @@ $$;
  *   { status: 'miss', lease: 'acquired' } the lease was released or expired without an
  *                                         entry: the caller is now the leader;
  *   { status: 'pending', lease_expires_at } keep polling.
- * Records no miss (cache_lookup already did). Service role only.
+ * cache_lookup counts nothing for a caller that found the lease held; this function counts
+ * it once: a hit when served, a miss when it takes the lease over. Service role only.
  */
 create or replace function public.cache_poll(
   p_company_id uuid,
@@ -307,6 +311,9 @@ begin
     where l.expires_at <= excluded.acquired_at or l.owner = excluded.owner
   returning l.expires_at into v_expires_at;
   if v_expires_at is not null then
+    -- The leader gave up without an answer: this request becomes the miss it was not counted as.
+    insert into private.ai_cache_events (company_id, cache_type, kind)
+    values (p_company_id, p_cache_type, 'miss');
     return jsonb_build_object('status', 'miss', 'lease', 'acquired', 'lease_expires_at', v_expires_at);
   end if;
 

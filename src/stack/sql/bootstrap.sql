@@ -1,7 +1,8 @@
 -- Makes a plain PostgreSQL 15 look like a Supabase database to migrations, RLS and PostgREST:
 -- the same roles, the `auth` schema helpers PostgREST-driven policies call, the `extensions`
 -- schema and Supabase's default grants on `public`. Mirrors supabase/postgres init scripts.
--- Idempotent: runs on every `stack up`.
+-- Runs once, on a new cluster (and again only if this file changes): re-running the default
+-- grants later would undo the lockdown migrations apply to objects created after them.
 
 do $$
 begin
@@ -55,6 +56,8 @@ alter default privileges for role postgres in schema public grant all on sequenc
 
 -- The auth schema as GoTrue creates it, reduced to what policies and tests rely on.
 create schema if not exists auth authorization supabase_admin;
+-- GoTrue's role owns auth.users: foreign keys from public tables check through it.
+grant all privileges on schema auth to supabase_auth_admin;
 grant usage on schema auth to anon, authenticated, service_role, postgres, dashboard_user;
 
 create table if not exists auth.users (
