@@ -147,7 +147,10 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
   return {
     names: () => [...names],
     async warmAll() {
-      await Promise.all([...workers.values()].map(ensureWorker));
+      // A function that fails to boot must not take the others down: it answers 503 with the
+      // reason and is retried on its next request.
+      const results = await Promise.allSettled([...workers.values()].map(ensureWorker));
+      for (const r of results) if (r.status === 'rejected') console.error(String(r.reason?.message ?? r.reason));
     },
     async handle(req, res, name, rest, search) {
       const w = workers.get(name);

@@ -113,6 +113,9 @@ declare
   v_lease text;
   v_lease_owner text;
   v_lease_expires_at timestamptz;
+  v_attempt integer := 1;
+  v_recheck_created_at timestamptz;
+  v_recheck_expires_at timestamptz;
 begin
   if p_cache_key is null or p_cache_type is null then
     raise exception 'cache_lookup: p_cache_key and p_cache_type are required' using errcode = '22023';
@@ -124,6 +127,8 @@ begin
   -- Statistics events and leases may be lost in a crash: do not wait for the WAL flush.
   perform pg_catalog.set_config('synchronous_commit', 'off', true);
 
+  <<attempt>>
+  loop
   -- Two static statements so each one uses the (company_id, cache_key) unique index.
   if p_company_id is null then
     select * into v_entry from public.ai_cache c
@@ -192,6 +197,31 @@ begin
 
       if v_lease_expires_at is not null then
         v_lease := 'acquired';
+        -- The previous leader may have stored its answer and released the lease between our
+        -- read of the entry and our upsert (both commit together): look again, now that a
+        -- new statement sees its commit, and serve that answer instead of calling the model.
+        if v_attempt = 1 then
+          if p_company_id is null then
+            select c.created_at, c.expires_at into v_recheck_created_at, v_recheck_expires_at
+            from public.ai_cache c where c.company_id is null and c.cache_key = p_cache_key;
+          else
+            select c.created_at, c.expires_at into v_recheck_created_at, v_recheck_expires_at
+            from public.ai_cache c where c.company_id = p_company_id and c.cache_key = p_cache_key;
+          end if;
+          if v_recheck_expires_at > v_now
+             and (p_max_age_seconds is null
+                  or v_now - v_recheck_created_at <= make_interval(secs => p_max_age_seconds)) then
+            if p_company_id is null then
+              delete from private.ai_cache_leases l
+              where l.company_id is null and l.cache_key = p_cache_key and l.owner = p_lease_owner;
+            else
+              delete from private.ai_cache_leases l
+              where l.company_id = p_company_id and l.cache_key = p_cache_key and l.owner = p_lease_owner;
+            end if;
+            v_attempt := 2;
+            continue attempt;
+          end if;
+        end if;
       else
         -- Lost the race: another caller took it between the read and the upsert.
         v_lease := 'held';
@@ -222,6 +252,7 @@ begin
     'lease', v_lease,
     'lease_expires_at', v_lease_expires_at
   );
+  end loop attempt;
 end;
 $$;
 

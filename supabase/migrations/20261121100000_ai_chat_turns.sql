@@ -311,6 +311,22 @@ begin
     where l.expires_at <= excluded.acquired_at or l.owner = excluded.owner
   returning l.expires_at into v_expires_at;
   if v_expires_at is not null then
+    -- The leader stores its answer and drops its lease in one commit, which may have landed
+    -- between the peek above and this upsert: look again before calling ourselves the leader.
+    v_hit := public.cache_peek(p_company_id, p_cache_key, p_max_age_seconds);
+    if v_hit is not null then
+      if p_company_id is null then
+        delete from private.ai_cache_leases l
+        where l.company_id is null and l.cache_key = p_cache_key and l.owner = p_lease_owner;
+      else
+        delete from private.ai_cache_leases l
+        where l.company_id = p_company_id and l.cache_key = p_cache_key and l.owner = p_lease_owner;
+      end if;
+      insert into private.ai_cache_events (company_id, cache_type, cache_id, kind, tokens, cost_usd)
+      values (p_company_id, v_hit ->> 'cache_type', (v_hit ->> 'id')::bigint, 'hit',
+              (v_hit ->> 'total_tokens')::integer, (v_hit ->> 'cost_usd')::numeric);
+      return v_hit;
+    end if;
     -- The leader gave up without an answer: this request becomes the miss it was not counted as.
     insert into private.ai_cache_events (company_id, cache_type, kind)
     values (p_company_id, p_cache_type, 'miss');

@@ -330,16 +330,22 @@ describe('ai-chat: failures and single-flight', () => {
     expect(stale.json).toMatchObject({ from_cache: true, message: fresh.json.message });
   });
 
-  it('makes one upstream call for 50 concurrent identical misses', async () => {
+  it('makes one upstream call for 50 concurrent identical misses, and counts each request once', async () => {
     const m = marker('flight');
+    const owner = await createUser('owner');
+    const company = await createCompany([[owner, 'owner'], [alice, 'member'], [bob, 'member']]);
     // The model takes a moment, so the 49 followers arrive while the leader is still waiting.
     await simFault({ type: 'delay', ms: 400, match: m });
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => chat(i % 2 ? alice : bob, { company_id: companyA, message: m })));
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => chat(i % 2 ? alice : bob, { company_id: company, message: m })));
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(await simCalls(m)).toBe(1);
     const statuses = results.map((r) => r.xcache);
     expect(statuses.filter((s) => s === 'MISS')).toHaveLength(1);
     expect(statuses.every((s) => s === 'MISS' || s === 'COALESCED' || s === 'HIT')).toBe(true);
     expect(new Set(results.map((r) => r.json.message)).size).toBe(1);
+    // Honest accounting: one miss that called the model, 49 requests served without a call.
+    const { data: stats, error } = await owner.client.rpc('get_cache_stats', { p_company_id: company });
+    expect(error).toBeNull();
+    expect(stats).toMatchObject({ misses: 1, hits: 49, upstream_calls: 1, entries: 1 });
   });
 });
