@@ -20,6 +20,16 @@ program
   });
 
 program
+  .command('restart')
+  .description('restart the API (gateway, functions, simulated OpenAI) to pick up code changes; the database keeps running')
+  .action(async () => {
+    await stopApi();
+    await upDatabase();
+    await startApiInBackground();
+    console.log(`API ready: ${API_URL}`);
+  });
+
+program
   .command('down')
   .description('stop everything the stack started')
   .action(async () => {
