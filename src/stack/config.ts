@@ -25,6 +25,9 @@ export const ANON_KEY =
 export const SERVICE_ROLE_KEY =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU';
 
+/** The local stack's bearer token for /functions/v1/ai-metrics (a hosted project sets its own secret). */
+export const LOCAL_METRICS_TOKEN = 'local-metrics-token';
+
 export const DB_URL = `postgresql://postgres:${DB_PASSWORD}@${DB_HOST}:${DB_PORT}/postgres`;
 /** PostgREST connects as `authenticator` and switches role per request, as on a hosted project. */
 export const AUTHENTICATOR_URL = `postgresql://authenticator:${DB_PASSWORD}@${DB_HOST}:${DB_PORT}/postgres`;
@@ -40,5 +43,6 @@ export function stackEnv(): Record<string, string> {
     SUPABASE_JWT_SECRET: JWT_SECRET,
     SUPABASE_DB_URL: DB_URL,
     OPENAI_BASE_URL: process.env.OPENAI_API_KEY ? (process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1') : SIM_OPENAI_URL,
+    AI_METRICS_TOKEN: process.env.AI_METRICS_TOKEN ?? LOCAL_METRICS_TOKEN,
   };
 }

@@ -98,6 +98,7 @@ supabase-ai-cache local stack is running.
         anon key: ${env.SUPABASE_ANON_KEY}
 service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY}
      OpenAI base: ${env.OPENAI_BASE_URL}${process.env.OPENAI_API_KEY ? '' : ' (simulated: OPENAI_API_KEY is unset)'}
+   metrics token: ${env.AI_METRICS_TOKEN} (Authorization: Bearer … on /functions/v1/ai-metrics)
 
 Try it:
   curl -s ${env.SUPABASE_URL}/rest/v1/rpc/get_cache_stats -X POST \\

@@ -60,6 +60,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       SUPABASE_JWT_SECRET: env.SUPABASE_JWT_SECRET,
       OPENAI_BASE_URL: sim ? sim.url : env.OPENAI_BASE_URL,
       OPENAI_API_KEY: process.env.OPENAI_API_KEY ?? 'sk-simulated-local',
+      AI_METRICS_TOKEN: env.AI_METRICS_TOKEN,
     },
   });
 
