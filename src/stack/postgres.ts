@@ -153,6 +153,8 @@ export async function migrate() {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`supabase db push failed:\n${err.stderr || err.stdout || err.message}`);
   }
+  // A running API reloads its schema cache, as PostgREST does on this notification.
+  await run('psql', [DB_URL, '-X', '-q', '-c', "notify pgrst, 'reload schema'"]);
 }
 
 export async function upDatabase() {
