@@ -27,8 +27,11 @@ function npmPackagesCurrent() {
 }
 
 if (!npmPackagesCurrent()) {
-  log('installing npm packages from package-lock.json (npm ci)…');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm install` installs the lockfile's exact versions. Not `npm ci`: npm 11 records only
+  // this platform's optional binaries (deno, esbuild, rollup) in the lockfile, and `npm ci`
+  // then refuses the lockfile as out of sync.
+  log('installing npm packages from package-lock.json…');
+  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 
 const missing = Object.entries(APT_PACKAGES).filter(([, present]) => !present()).map(([name]) => name);
