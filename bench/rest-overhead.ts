@@ -128,28 +128,45 @@ async function startFloorServer(dbUrl: string): Promise<{ url: string; close(): 
   };
 }
 
-async function main(): Promise<void> {
+/** The whole comparison on its own fixture database: direct SQL, the HTTP floor, and /rest/v1. */
+export async function runRestOverheadBench(iterations = Number(process.env.ITERATIONS ?? 2000)) {
   const { createFixtureDb, dropFixtureDb, startRestServer, JWT_SECRET, SERVICE_ROLE_KEY } = await import('../test/rest/fixture.ts');
   const dbName = 'rest_fixture_bench';
   const db = await createFixtureDb(dbName);
   const server = await startRestServer({ dbUrl: db.authenticatorUrl, jwtSecret: JWT_SECRET });
   const floor = await startFloorServer(db.authenticatorUrl);
   try {
-    const iterations = Number(process.env.ITERATIONS ?? 2000);
-    const r = await benchRestOverhead({ restUrl: server.restUrl, dbUrl: db.authenticatorUrl, serviceKey: SERVICE_ROLE_KEY, iterations });
-    const f = await benchRestOverhead({ restUrl: floor.url, dbUrl: db.authenticatorUrl, serviceKey: SERVICE_ROLE_KEY, iterations });
-    console.table({
-      'direct postgres (driver)': { p50_ms: r.direct_p50_ms, p99_ms: r.direct_p99_ms, rps_32: '' },
-      'floor: HTTP hop + same SQL': { p50_ms: f.rest_p50_ms, p99_ms: f.rest_p99_ms, rps_32: f.rest_rps_32 },
-      'REST /rest/v1/rpc/ping': { p50_ms: r.rest_p50_ms, p99_ms: r.rest_p99_ms, rps_32: r.rest_rps_32 },
-    });
-    console.log(`REST overhead over direct, p50: ${round(r.rest_p50_ms - r.direct_p50_ms)} ms (ratio ${r.ratio_p50}); ` +
-      `over the HTTP floor: ${round(r.rest_p50_ms - f.rest_p50_ms)} ms; throughput ${Math.round((100 * r.rest_rps_32) / f.rest_rps_32)}% of the floor`);
+    const rest = await benchRestOverhead({ restUrl: server.restUrl, dbUrl: db.authenticatorUrl, serviceKey: SERVICE_ROLE_KEY, iterations });
+    const http_floor = await benchRestOverhead({ restUrl: floor.url, dbUrl: db.authenticatorUrl, serviceKey: SERVICE_ROLE_KEY, iterations });
+    return {
+      direct_p50_ms: rest.direct_p50_ms,
+      direct_p99_ms: rest.direct_p99_ms,
+      floor_p50_ms: http_floor.rest_p50_ms,
+      floor_p99_ms: http_floor.rest_p99_ms,
+      floor_rps_32: http_floor.rest_rps_32,
+      rest_p50_ms: rest.rest_p50_ms,
+      rest_p99_ms: rest.rest_p99_ms,
+      rest_rps_32: rest.rest_rps_32,
+      rest_over_direct_ratio_p50: rest.ratio_p50,
+      rest_over_floor_ms_p50: round(rest.rest_p50_ms - http_floor.rest_p50_ms),
+      rest_throughput_share_of_floor: round(rest.rest_rps_32 / http_floor.rest_rps_32),
+    };
   } finally {
     await floor.close();
     await server.close();
     await dropFixtureDb(dbName);
   }
+}
+
+async function main(): Promise<void> {
+  const r = await runRestOverheadBench();
+  console.table({
+    'direct postgres (driver)': { p50_ms: r.direct_p50_ms, p99_ms: r.direct_p99_ms, rps_32: '' },
+    'floor: HTTP hop + same SQL': { p50_ms: r.floor_p50_ms, p99_ms: r.floor_p99_ms, rps_32: r.floor_rps_32 },
+    'REST /rest/v1/rpc/ping': { p50_ms: r.rest_p50_ms, p99_ms: r.rest_p99_ms, rps_32: r.rest_rps_32 },
+  });
+  console.log(`REST overhead over direct, p50: ratio ${r.rest_over_direct_ratio_p50}; over the HTTP floor: ${r.rest_over_floor_ms_p50} ms; ` +
+    `throughput ${Math.round(100 * r.rest_throughput_share_of_floor)}% of the floor`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

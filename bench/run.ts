@@ -25,11 +25,21 @@ async function main() {
   const lines: string[] = [];
 
   if (want('rest')) {
-    const { benchRestOverhead } = await import('./rest-overhead.ts');
-    const env = stackEnv();
-    const r = await benchRestOverhead({ restUrl: `${env.SUPABASE_URL}/rest/v1`, dbUrl: env.SUPABASE_DB_URL, serviceKey: env.SUPABASE_SERVICE_ROLE_KEY });
+    const { runRestOverheadBench } = await import('./rest-overhead.ts');
+    const r = await runRestOverheadBench();
     results.rest = r;
-    lines.push('', '## REST API overhead (RPC round trip vs the same SQL on a direct connection)', '', '```', JSON.stringify(r, null, 2), '```');
+    lines.push(
+      '',
+      '## REST API overhead: a trivial RPC through /rest/v1 vs the same SQL',
+      '',
+      '| path                                  | p50 ms | p99 ms | req/s at 32 |',
+      '|---------------------------------------|--------|--------|-------------|',
+      `| direct (postgres driver)              | ${f(r.direct_p50_ms)} | ${f(r.direct_p99_ms)} |             |`,
+      `| HTTP hop + same SQL (floor)           | ${f(r.floor_p50_ms)} | ${f(r.floor_p99_ms)} | ${f(r.floor_rps_32, 0)} |`,
+      `| /rest/v1/rpc (JWT, role, transaction) | ${f(r.rest_p50_ms)} | ${f(r.rest_p99_ms)} | ${f(r.rest_rps_32, 0)} |`,
+      '',
+      `REST over direct: ${f(r.rest_over_direct_ratio_p50, 1)}× p50; over the HTTP floor: +${f(r.rest_over_floor_ms_p50)} ms p50, ${f(100 * r.rest_throughput_share_of_floor, 0)}% of its throughput`,
+    );
   }
 
   if (want('chat')) {
@@ -60,7 +70,13 @@ async function main() {
     const rows = Number(process.env.BENCH_CLEANUP_ROWS ?? 1_000_000);
     const r = await benchCleanup({ dbUrl: env.SUPABASE_DB_URL, supabaseUrl: env.SUPABASE_URL, serviceKey: env.SUPABASE_SERVICE_ROLE_KEY, rows });
     results.cleanup = r;
-    lines.push('', '## Cleanup of expired rows while hits are served', '', '```', JSON.stringify(r, null, 2), '```');
+    lines.push(
+      '',
+      '## Cleanup of expired rows while hits are served',
+      '',
+      `${r.rows.toLocaleString('en')} expired rows deleted in ${f(r.cleanup_seconds, 1)} s (${f(r.rows_per_second, 0)} rows/s); ` +
+        `${r.hits_during_cleanup} hits served meanwhile: p50 ${f(r.hit_p50_ms_before)} ms before → ${f(r.hit_p50_ms_during)} ms during, p99 ${f(r.hit_p99_ms_during)} ms during`,
+    );
   }
 
   await closeAdminSql();

@@ -14,6 +14,7 @@ import { DEFAULT_MODEL, isCacheable, modelClient, upstreamFailure } from '../_sh
 import { costUsd } from '../_shared/pricing.ts';
 import { callRpc } from '../_shared/rpc.ts';
 import { chunk, SSE_DONE, sseData, sseHeaders, splitForReplay, usageChunk, type ChunkMeta } from '../_shared/sse.ts';
+import { ServerTiming } from '../_shared/server-timing.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import { CONTEXT_TYPES, SYSTEM_PROMPTS, type ContextType } from './prompts.ts';
 
@@ -54,15 +55,18 @@ interface Turn {
   target: CacheTarget;
   controls: CacheControls;
   useCache: boolean;
+  timing: ServerTiming;
 }
 
 export const handler = (req: Request): Promise<Response> | Response =>
   req.method === 'OPTIONS' ? preflight() : withErrors(chat)(req);
 
 async function chat(req: Request): Promise<Response> {
+  const timing = new ServerTiming();
   const caller = await requireUser(req);
   const controls = parseCacheControls(req.headers);
   const body = await readJson(req, Body, MAX_BODY_BYTES);
+  timing.mark('auth');
   const model = body.model ?? DEFAULT_MODEL();
   if (!ALLOWED_MODELS.includes(model)) {
     throw new HttpError(400, 'invalid_request', `model: must be one of ${ALLOWED_MODELS.join(', ')}`);
@@ -91,6 +95,7 @@ async function chat(req: Request): Promise<Response> {
     messages,
     systemPromptVersion: prompt.version,
   });
+  timing.mark('key');
   const useCache = !controls.noCache && !controls.noStore;
   const target: CacheTarget = {
     companyId: body.company_id,
@@ -113,6 +118,7 @@ async function chat(req: Request): Promise<Response> {
       p_cache: useCache || controls.onlyIfCached ? lookupArgs(target) : null,
     },
   );
+  timing.mark('db');
   const turn: Turn = {
     userId: caller.userId,
     companyId: body.company_id,
@@ -123,6 +129,7 @@ async function chat(req: Request): Promise<Response> {
     target,
     controls,
     useCache,
+    timing,
   };
   const lookup = started.lookup;
 
@@ -141,8 +148,13 @@ async function chat(req: Request): Promise<Response> {
   return wantsStream ? streamFromModel(turn, stale) : answerFromModel(turn, stale);
 }
 
-function headersFor(status: CacheStatus, ageSeconds: number, conversationId: string): Record<string, string> {
-  return { 'x-cache': status, age: String(Math.max(0, Math.floor(ageSeconds))), 'x-conversation-id': conversationId };
+function headersFor(turn: Turn, status: CacheStatus, ageSeconds: number): Record<string, string> {
+  return {
+    'x-cache': status,
+    age: String(Math.max(0, Math.floor(ageSeconds))),
+    'x-conversation-id': turn.conversationId,
+    ...turn.timing.header(),
+  };
 }
 
 function entryUsage(e: CacheEntry<ChatResult>): Usage {
@@ -172,7 +184,7 @@ async function answerFromEntry(
     });
     messageId = done.assistant_message_id;
   }
-  const headers = headersFor(status, entry.age_seconds, turn.conversationId);
+  const headers = headersFor(turn, status, entry.age_seconds);
   const usage = entryUsage(entry);
   if (!wantsStream) {
     return jsonResponse(
@@ -247,6 +259,7 @@ async function answerFromModel(turn: Turn, stale: CacheEntry<ChatResult> | null)
   } catch (err) {
     return onModelFailure(turn, stale, err, false);
   }
+  turn.timing.mark('model');
   const choice = completion.choices[0];
   const content = choice?.message?.content ?? '';
   const refusal = choice?.message?.refusal ?? null;
@@ -256,10 +269,11 @@ async function answerFromModel(turn: Turn, stale: CacheEntry<ChatResult> | null)
     total_tokens: completion.usage?.total_tokens ?? 0,
   };
   const { messageId, status } = await completeTurn(turn, content, choice?.finish_reason ?? null, refusal, usage, completion.model);
+  turn.timing.mark('store');
   return jsonResponse(
     { conversation_id: turn.conversationId, message_id: messageId, message: refusal ?? content, from_cache: false, cache: status, model: completion.model, usage },
     200,
-    headersFor(status, 0, turn.conversationId),
+    headersFor(turn, status, 0),
   );
 }
 
@@ -345,5 +359,5 @@ async function streamFromModel(turn: Turn, stale: CacheEntry<ChatResult> | null)
       upstream.controller.abort();
     },
   });
-  return new Response(body, { status: 200, headers: sseHeaders(headersFor(status, 0, turn.conversationId)) });
+  return new Response(body, { status: 200, headers: sseHeaders(headersFor(turn, status, 0)) });
 }
