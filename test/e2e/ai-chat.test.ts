@@ -64,6 +64,7 @@ describe('ai-chat: cache through RPC before the model', () => {
     expect(first.json).toMatchObject({ from_cache: false, cache: 'MISS' });
     expect(first.json.message).toContain(m);
     expect(first.json.usage.total_tokens).toBeGreaterThan(0);
+    expect(first.res.headers.get('server-timing')).toMatch(/db;dur=[\d.]+, model;dur=[\d.]+, store;dur=[\d.]+, total;dur=[\d.]+$/);
     expect(await simCalls(m)).toBe(1);
 
     // Another member of the same company, in a new conversation: same canonical request.
@@ -73,6 +74,7 @@ describe('ai-chat: cache through RPC before the model', () => {
     expect(Number(second.age)).toBeGreaterThanOrEqual(0);
     expect(second.json).toMatchObject({ from_cache: true, cache: 'HIT', message: first.json.message });
     expect(second.json.usage).toEqual(first.json.usage);
+    expect(second.res.headers.get('server-timing')).not.toContain('model;');
     expect(await simCalls(m)).toBe(1);
   });
 
