@@ -100,11 +100,10 @@ service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY}
      OpenAI base: ${env.OPENAI_BASE_URL}${process.env.OPENAI_API_KEY ? '' : ' (simulated: OPENAI_API_KEY is unset)'}
    metrics token: ${env.AI_METRICS_TOKEN} (Authorization: Bearer … on /functions/v1/ai-metrics)
 
-Try it:
-  curl -s ${env.SUPABASE_URL}/rest/v1/rpc/get_cache_stats -X POST \\
-    -H "apikey: ${env.SUPABASE_SERVICE_ROLE_KEY}" \\
-    -H "Authorization: Bearer ${env.SUPABASE_SERVICE_ROLE_KEY}" \\
-    -H "Content-Type: application/json" -d '{}'
+Try it (seed 000's suggestion form, as a public page calls it):
+  curl -s ${env.SUPABASE_URL}/functions/v1/ai-suggest \\
+    -H "Authorization: Bearer ${env.SUPABASE_ANON_KEY}" \\
+    -H "Content-Type: application/json" -d '{"description_projet": "Site web pour mon restaurant"}'
 
 Press Ctrl-C to stop.`);
   let stopping = false;
