@@ -14,28 +14,9 @@ export interface CacheFilter {
   keyVersion?: number;
 }
 
-export interface TypeStats {
-  cache_type: string;
-  entries: number;
-  expired_entries: number;
-  hits: number;
-  misses: number;
-  total_uses: number;
-  hit_rate: number;
-  reuse_rate: number;
-  tokens_saved: number;
-  cost_saved_usd: number;
-  upstream_calls: number;
-  upstream_errors: number;
-}
-
-export interface CacheStats extends Omit<TypeStats, 'cache_type'> {
-  scope: 'company' | 'all';
-  company_id: string | null;
-  upstream_tokens: number;
-  upstream_cost_usd: number;
-  by_type: TypeStats[];
-}
+// get_cache_stats()'s document is typed once, by the client frontends use.
+export type { CacheStats, CacheTypeStats as TypeStats } from '../client/index.ts';
+import type { CacheStats, CacheTypeStats as TypeStats } from '../client/index.ts';
 
 export interface CompanyStats extends Omit<TypeStats, 'cache_type'> {
   company_id: string | null;

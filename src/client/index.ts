@@ -140,20 +140,9 @@ export interface CacheTypeStats {
 }
 
 /** get_cache_stats(): exact at call time. */
-export interface CacheStats {
+export interface CacheStats extends Omit<CacheTypeStats, 'cache_type'> {
   scope: 'company' | 'all';
   company_id: string | null;
-  entries: number;
-  expired_entries: number;
-  hits: number;
-  misses: number;
-  total_uses: number;
-  hit_rate: number;
-  reuse_rate: number;
-  tokens_saved: number;
-  cost_saved_usd: number;
-  upstream_calls: number;
-  upstream_errors: number;
   upstream_tokens: number;
   upstream_cost_usd: number;
   by_type: CacheTypeStats[];

@@ -73,6 +73,39 @@ create policy "No direct access for API roles"
 -- ---------------------------------------------------------------------------------------
 
 /*
+ * private.cache_take_lease(p_company_id uuid, p_cache_key text, p_cache_type text,
+ *                          p_owner text, p_lease_ms integer, p_now timestamptz) -> timestamptz
+ * Takes the single-flight lease of (p_company_id, p_cache_key) for p_lease_ms when it is
+ * absent, expired, or already p_owner's (re-entrant: extended). Returns the new expiry, or
+ * null when another owner holds a live lease. One statement, so concurrent callers race on
+ * the unique constraint and exactly one wins. The one rule cache_lookup and cache_poll share.
+ */
+create or replace function private.cache_take_lease(
+  p_company_id uuid,
+  p_cache_key text,
+  p_cache_type text,
+  p_owner text,
+  p_lease_ms integer,
+  p_now timestamptz
+)
+returns timestamptz
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  insert into private.ai_cache_leases as l (company_id, cache_key, cache_type, owner, acquired_at, expires_at)
+  values (p_company_id, p_cache_key, p_cache_type, p_owner, p_now, p_now + make_interval(secs => p_lease_ms / 1000.0))
+  on conflict (company_id, cache_key) do update
+    set owner = excluded.owner,
+        cache_type = excluded.cache_type,
+        acquired_at = excluded.acquired_at,
+        expires_at = excluded.expires_at
+    where l.expires_at <= excluded.acquired_at or l.owner = excluded.owner
+  returning l.expires_at;
+$$;
+
+/*
  * public.cache_lookup(p_company_id uuid, p_cache_key text, p_cache_type text,
  *                     p_max_age_seconds integer default null,
  *                     p_lease_owner text default null, p_lease_ms integer default 30000) -> jsonb
@@ -183,17 +216,7 @@ begin
     if found and v_lease_expires_at > v_now and v_lease_owner <> p_lease_owner then
       v_lease := 'held';
     else
-      v_lease_expires_at := null;
-      insert into private.ai_cache_leases as l (company_id, cache_key, cache_type, owner, acquired_at, expires_at)
-      values (p_company_id, p_cache_key, p_cache_type, p_lease_owner, v_now,
-              v_now + make_interval(secs => p_lease_ms / 1000.0))
-      on conflict (company_id, cache_key) do update
-        set owner = excluded.owner,
-            cache_type = excluded.cache_type,
-            acquired_at = excluded.acquired_at,
-            expires_at = excluded.expires_at
-        where l.expires_at <= excluded.acquired_at or l.owner = excluded.owner
-      returning l.expires_at into v_lease_expires_at;
+      v_lease_expires_at := private.cache_take_lease(p_company_id, p_cache_key, p_cache_type, p_lease_owner, p_lease_ms, v_now);
 
       if v_lease_expires_at is not null then
         v_lease := 'acquired';
@@ -463,6 +486,9 @@ $$;
 -- ---------------------------------------------------------------------------------------
 revoke all on table private.ai_cache_leases from public, anon, authenticated;
 grant select, insert, update, delete on table private.ai_cache_leases to service_role;
+
+revoke all on function private.cache_take_lease(uuid, text, text, text, integer, timestamptz) from public, anon, authenticated, service_role;
+grant execute on function private.cache_take_lease(uuid, text, text, text, integer, timestamptz) to service_role;
 
 revoke all on function public.cache_lookup(uuid, text, text, integer, text, integer) from public, anon, authenticated, service_role;
 revoke all on function public.cache_peek(uuid, text, integer) from public, anon, authenticated, service_role;

@@ -303,13 +303,7 @@ begin
     return v_hit;
   end if;
 
-  insert into private.ai_cache_leases as l (company_id, cache_key, cache_type, owner, acquired_at, expires_at)
-  values (p_company_id, p_cache_key, p_cache_type, p_lease_owner, v_now, v_now + make_interval(secs => p_lease_ms / 1000.0))
-  on conflict (company_id, cache_key) do update
-    set owner = excluded.owner, cache_type = excluded.cache_type,
-        acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
-    where l.expires_at <= excluded.acquired_at or l.owner = excluded.owner
-  returning l.expires_at into v_expires_at;
+  v_expires_at := private.cache_take_lease(p_company_id, p_cache_key, p_cache_type, p_lease_owner, p_lease_ms, v_now);
   if v_expires_at is not null then
     -- The leader stores its answer and drops its lease in one commit, which may have landed
     -- between the peek above and this upsert: look again before calling ourselves the leader.
