@@ -76,32 +76,17 @@ export function storeArgs(t: CacheTarget, s: StoreRequest) {
   };
 }
 
+/** The RPCs' named arguments: the JSON arguments above with PostgREST's `p_` prefix. */
+function rpcArgs(args: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(args).map(([k, v]) => [`p_${k}`, v]));
+}
+
 export function lookup<R>(db: SupabaseClient, t: CacheTarget): Promise<LookupResult<R>> {
-  return callRpc(db, 'cache_lookup', {
-    p_company_id: t.companyId,
-    p_cache_key: t.key,
-    p_cache_type: t.type,
-    p_max_age_seconds: t.maxAgeSeconds,
-    p_lease_owner: t.leaseOwner,
-    p_lease_ms: t.leaseMs,
-  });
+  return callRpc(db, 'cache_lookup', rpcArgs(lookupArgs(t)));
 }
 
 export function store(db: SupabaseClient, t: CacheTarget, s: StoreRequest): Promise<{ id: number }> {
-  return callRpc(db, 'cache_store', {
-    p_company_id: t.companyId,
-    p_cache_key: t.key,
-    p_cache_type: t.type,
-    p_model: s.model,
-    p_request: s.request,
-    p_result: s.result,
-    p_prompt_tokens: s.promptTokens,
-    p_completion_tokens: s.completionTokens,
-    p_cost_usd: s.costUsd,
-    p_ttl_seconds: s.ttlSeconds,
-    p_key_version: s.keyVersion,
-    p_lease_owner: t.leaseOwner,
-  }, 2);
+  return callRpc(db, 'cache_store', rpcArgs(storeArgs(t, s)), 2);
 }
 
 /** Gives the lease back; with `failed`, records an upstream error for the metrics. Never throws. */
@@ -132,14 +117,7 @@ export async function awaitLeader<R>(db: SupabaseClient, t: CacheTarget, deadlin
   while (Date.now() < end) {
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(Math.ceil(delay * 1.6), 100);
-    const r = await callRpc<{ status: 'hit' | 'miss' | 'pending' } & CacheEntry<R>>(db, 'cache_poll', {
-      p_company_id: t.companyId,
-      p_cache_key: t.key,
-      p_cache_type: t.type,
-      p_max_age_seconds: t.maxAgeSeconds,
-      p_lease_owner: t.leaseOwner,
-      p_lease_ms: t.leaseMs,
-    });
+    const r = await callRpc<{ status: 'hit' | 'miss' | 'pending' } & CacheEntry<R>>(db, 'cache_poll', rpcArgs(lookupArgs(t)));
     if (r.status === 'hit') return { hit: r };
     if (r.status === 'miss') return { lead: true };
   }

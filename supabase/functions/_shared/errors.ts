@@ -20,12 +20,13 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
   });
 }
 
-export function errorResponse(err: unknown): Response {
+/** `extra` fields go before `error` in the body (ai-suggest adds seed 000's `success: false`). */
+export function errorResponse(err: unknown, extra: Record<string, unknown> = {}): Response {
   if (err instanceof HttpError) {
-    return jsonResponse({ error: { code: err.code, message: err.message } }, err.status, err.headers);
+    return jsonResponse({ ...extra, error: { code: err.code, message: err.message } }, err.status, err.headers);
   }
   console.error('unhandled error:', err);
-  return jsonResponse({ error: { code: 'internal_error', message: 'Internal error' } }, 500);
+  return jsonResponse({ ...extra, error: { code: 'internal_error', message: 'Internal error' } }, 500);
 }
 
 /** Wraps a handler so preflight, thrown HttpErrors and crashes all answer in the house style. */

@@ -25,7 +25,7 @@ import { canonicalJson, sha256Hex } from '../_shared/canonical-json.ts';
 import { clientAddress } from '../_shared/client-ip.ts';
 import { preflight } from '../_shared/cors.ts';
 import { env, intEnv } from '../_shared/env.ts';
-import { HttpError, jsonResponse } from '../_shared/errors.ts';
+import { errorResponse, HttpError, jsonResponse } from '../_shared/errors.ts';
 import { DEFAULT_MODEL, modelClient, upstreamFailure } from '../_shared/model-client.ts';
 import { costUsd } from '../_shared/pricing.ts';
 import { rateLimitFromEnv, rateLimitHeaders, type RateLimitState, takeToken } from '../_shared/rate-limit.ts';
@@ -75,16 +75,7 @@ interface Ctx {
 
 /** Deno.serve passes the connection info second: used only with AI_SUGGEST_TRUSTED_PROXY_HOPS=0. */
 export const handler = (req: Request, info?: ServeInfo): Promise<Response> | Response =>
-  req.method === 'OPTIONS' ? preflight() : suggest(req, info).catch(errorBody);
-
-/** The house error shape, plus seed 000's `success: false` for forms that test it. */
-function errorBody(err: unknown): Response {
-  if (err instanceof HttpError) {
-    return jsonResponse({ success: false, error: { code: err.code, message: err.message } }, err.status, err.headers);
-  }
-  console.error('unhandled error:', err);
-  return jsonResponse({ success: false, error: { code: 'internal_error', message: 'Internal error' } }, 500);
-}
+  req.method === 'OPTIONS' ? preflight() : suggest(req, info).catch((err) => errorResponse(err, { success: false }));
 
 /** The rate-limit bucket of a caller, or null for the service role (trusted backends). */
 export function bucketFor(caller: Pick<Caller, 'role' | 'userId'>, req: Request, info?: ServeInfo): string | null {
