@@ -5,13 +5,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countEntries, dropCompanies, holdAdminSuiteLock, insertEntry } from './helpers/admin.ts';
-import { adminSql, closeAdminSql, eventually } from './helpers/stack.ts';
+import { destructiveRefusal } from './helpers/destructive.ts';
+import { adminSql, closeAdminSql, DB_URL, eventually, SUPABASE_URL } from './helpers/stack.ts';
 
 const NIGHTLY = '0 3 * * *';
 const company = randomUUID();
 let releaseLock: () => Promise<void> = async () => {};
 
 beforeAll(async () => {
+  const refusal = destructiveRefusal([SUPABASE_URL, DB_URL], process.env, 'the nightly cleanup deletes every expired entry of the database');
+  if (refusal) throw new Error(refusal);
   // The job deletes every expired row of the database: not while the other admin suites hold
   // expired fixtures (they take this lock shared).
   releaseLock = await holdAdminSuiteLock('exclusive');

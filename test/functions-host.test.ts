@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createClient, FunctionsHttpError } from '@supabase/supabase-js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANON_KEY, DB_URL, JWT_SECRET, ROOT, SERVICE_ROLE_KEY } from '../src/stack/config.ts';
+import { ANON_KEY, DB_URL, FUNCTIONS_BASE_PORT, JWT_SECRET, ROOT, SERVICE_ROLE_KEY, denoExecutable } from '../src/stack/config.ts';
 import { createFunctionsHost, type FunctionsHost } from '../src/stack/functions-host.ts';
 
 let host: FunctionsHost;
@@ -23,9 +23,10 @@ beforeAll(async () => {
   host = createFunctionsHost({
     functionsDir: path.join(ROOT, 'test/fixtures/functions'),
     configToml: path.join(ROOT, 'test/fixtures/config.toml'),
-    denoBin: path.join(ROOT, 'node_modules/.bin/deno'),
+    denoBin: denoExecutable(),
     denoConfig: path.join(ROOT, 'deno.json'),
-    basePort: 54380,
+    // Past the stack's own function workers, so two stacks on one machine never collide.
+    basePort: FUNCTIONS_BASE_PORT + 40,
     jwtSecret: JWT_SECRET,
     env: { SUPABASE_URL: 'http://127.0.0.1:1', SUPABASE_ANON_KEY: ANON_KEY, SUPABASE_SERVICE_ROLE_KEY: SERVICE_ROLE_KEY, SUPABASE_DB_URL: DB_URL },
   });

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { upDatabase, stopPostgres, isReady, isRunning } from './postgres.ts';
 import { startApiInBackground, stopApi, apiStatus, runForeground } from './processes.ts';
-import { stackEnv, API_URL, DB_URL } from './config.ts';
+import { stackEnv, API_URL, DB_URL, PG_DATA, PG_MAJOR, POSTGRES } from './config.ts';
 
 const program = new Command('stack').description('Local Supabase-compatible stack without Docker');
 
@@ -45,6 +45,7 @@ program
     const db = (await isRunning()) && (await isReady());
     const api = await apiStatus();
     console.log(`database: ${db ? 'running' : 'stopped'} ${DB_URL}`);
+    console.log(`postgres: ${PG_MAJOR === null ? `none usable (${POSTGRES.problem})` : `${PG_MAJOR} (${POSTGRES.source})`}, cluster ${PG_DATA}`);
     console.log(`api:      ${api ? 'running' : 'stopped'} ${API_URL}`);
     process.exitCode = db ? 0 : 1;
   });

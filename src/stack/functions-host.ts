@@ -17,6 +17,8 @@ export interface FunctionsHostOptions {
   basePort: number;
   jwtSecret: string;
   env: Record<string, string>;
+  /** Wins over supabase/functions/.env too (npm test pins the simulated model this way). */
+  pinnedEnv?: Record<string, string>;
 }
 
 interface FunctionWorker {
@@ -117,6 +119,7 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
         ...process.env,
         ...opts.env,
         ...dotEnv,
+        ...opts.pinnedEnv,
         DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${w.port}`,
         SB_EXECUTION_ID: w.name,
         NO_COLOR: '1',

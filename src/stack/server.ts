@@ -4,7 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  API_PORT, AUTHENTICATOR_URL, FUNCTIONS_BASE_PORT, JWT_SECRET, ROOT, SIM_OPENAI_PORT, stackEnv,
+  API_PORT, AUTHENTICATOR_URL, FORCE_SIMULATED_MODEL, FUNCTIONS_BASE_PORT, JWT_SECRET, ROOT, SIM_OPENAI_PORT, denoExecutable, stackEnv,
 } from './config.ts';
 import { createFunctionsHost, type FunctionsHost } from './functions-host.ts';
 import { createRestHandler, type RestHandler } from '../rest/index.ts';
@@ -42,13 +42,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const env = stackEnv();
-  const wantSim = opts.simOpenAI ?? !process.env.OPENAI_API_KEY;
+  const wantSim = FORCE_SIMULATED_MODEL || (opts.simOpenAI ?? !process.env.OPENAI_API_KEY);
   const sim = wantSim ? await startSimOpenAI({ port: SIM_OPENAI_PORT }) : undefined;
   const rest = await createRestHandler({ dbUrl: AUTHENTICATOR_URL, jwtSecret: JWT_SECRET, schemas: ['public'], maxRows: 1000 });
   const functions = createFunctionsHost({
     functionsDir: opts.functionsDir ?? path.join(ROOT, 'supabase/functions'),
     configToml: path.join(ROOT, 'supabase/config.toml'),
-    denoBin: path.join(ROOT, 'node_modules/.bin/deno'),
+    denoBin: denoExecutable(),
     denoConfig: path.join(ROOT, 'deno.json'),
     basePort: FUNCTIONS_BASE_PORT,
     jwtSecret: JWT_SECRET,
@@ -62,6 +62,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       OPENAI_API_KEY: process.env.OPENAI_API_KEY ?? 'sk-simulated-local',
       AI_METRICS_TOKEN: env.AI_METRICS_TOKEN,
     },
+    // npm test: not even supabase/functions/.env may point the functions at a paid model.
+    pinnedEnv: FORCE_SIMULATED_MODEL && sim ? { OPENAI_API_KEY: 'sk-simulated-local', OPENAI_BASE_URL: sim.url } : undefined,
   });
 
   const server = http.createServer(async (req: IncomingMessage, res: ServerResponse) => {

@@ -1,0 +1,182 @@
+// The suites of `npm test` on the run's own stack (see run-all.ts): database advisors, pgTAP
+// (pg_prove), vitest (unit, integration, end-to-end over HTTP), TypeScript type checks for the
+// Node toolkit and the Deno functions. The stack and every process started are gone at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DB_URL, PG_BIN, PG_MAJOR, POSTGRES, ROOT, denoExecutable, stackEnv } from '../stack/config.ts';
+import { upDatabase, stopPostgres, removeStackFiles, StackError } from '../stack/postgres.ts';
+import { startApiInBackground, stopApi } from '../stack/processes.ts';
+import type { IsolatedStack } from './isolation.ts';
+
+interface SuiteResult { name: string; passed: number; failed: number; seconds: number; note?: string }
+
+/** Suites running now; each in a process group of its own, so stopping one stops its children. */
+const running = new Set<ChildProcess>();
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(child);
+    let output = '';
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      process.stdout.write(d);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (e) => {
+      output += `${cmd}: ${e.message}\n`;
+    });
+    child.on('close', (code) => {
+      running.delete(child);
+      // Whatever the suite left in its group (e.g. a worker of a crashed test file) goes too.
+      killGroup(child, 'SIGKILL');
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+const bin = (name: string) => path.join(ROOT, 'node_modules/.bin', name);
+
+/** supabase-js (since 2.105.2) needs a native WebSocket at createClient: Node 20 has it behind a flag. */
+function nodeWebSocketEnv(): Record<string, string> {
+  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'undefined') return {};
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-websocket`.trim() };
+}
+
+async function timed(name: string, fn: () => Promise<Omit<SuiteResult, 'name' | 'seconds'>>): Promise<SuiteResult> {
+  console.log(`\n━━━ ${name} ━━━`);
+  const t0 = Date.now();
+  try {
+    const r = await fn();
+    return { name, seconds: (Date.now() - t0) / 1000, ...r };
+  } catch (e) {
+    return { name, passed: 0, failed: 1, seconds: (Date.now() - t0) / 1000, note: (e as Error).message };
+  }
+}
+
+async function advisors(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
+  // A warning fails the build: security and performance lints must be clean.
+  const r = await run(bin('supabase'), ['db', 'advisors', `--remote=${DB_URL}`, '--type', 'all', '--level', 'warn', '--fail-on', 'warn']);
+  const clean = r.code === 0 && /No issues found/i.test(r.output);
+  return { passed: clean ? 1 : 0, failed: clean ? 0 : 1, note: clean ? 'no issues' : 'advisors reported issues' };
+}
+
+async function pgtap(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
+  const dir = path.join(ROOT, 'supabase/tests/database');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(dir, f)) : [];
+  if (files.length === 0) return { passed: 0, failed: 1, note: 'no pgTAP files found' };
+  // pg_prove runs psql from PATH: the client of the server's own major goes first.
+  const r = await run('pg_prove', ['--ext', '.sql', '-d', DB_URL, ...files], { PATH: `${PG_BIN}:${process.env.PATH}` });
+  const tests = Number(/Tests=(\d+)/.exec(r.output)?.[1] ?? 0);
+  const failedTests = [...r.output.matchAll(/Failed (\d+)\/(\d+) subtests/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const failed = r.code === 0 ? 0 : Math.max(failedTests, 1);
+  return { passed: tests - (r.code === 0 ? 0 : failedTests), failed, note: `${files.length} files` };
+}
+
+async function vitest(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vitest-'));
+  const out = path.join(dir, 'report.json');
+  try {
+    const r = await run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], { ...stackEnv(), ...nodeWebSocketEnv() });
+    if (!existsSync(out)) return { passed: 0, failed: 1, note: `vitest exited ${r.code} without a report` };
+    const report = JSON.parse(readFileSync(out, 'utf8')) as { numPassedTests: number; numFailedTests: number; numTotalTests: number; numFailedTestSuites: number };
+    const failed = report.numFailedTests + report.numFailedTestSuites + (r.code !== 0 && report.numFailedTests === 0 ? 1 : 0);
+    return { passed: report.numPassedTests, failed };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function typecheck(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
+  const node = await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+  // Each function is checked with the deno.json it deploys with; _shared with the root one.
+  const fnDir = path.join(ROOT, 'supabase/functions');
+  const dirs = existsSync(fnDir) ? readdirSync(fnDir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')) : [];
+  let denoFailed = 0;
+  for (const d of dirs) {
+    const dir = path.join(fnDir, d.name);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
+    const config = existsSync(path.join(dir, 'deno.json')) ? path.join(dir, 'deno.json') : path.join(ROOT, 'deno.json');
+    if (files.length && (await run(denoExecutable(), ['check', '--quiet', '--config', config, ...files])).code !== 0) denoFailed++;
+  }
+  const passed = (node.code === 0 ? 1 : 0) + (dirs.length - denoFailed);
+  const failed = (node.code === 0 ? 0 : 1) + denoFailed;
+  return { passed, failed, note: `tsc ${node.code === 0 ? 'ok' : 'failed'}, deno check of ${dirs.length} folders: ${denoFailed} failed` };
+}
+
+function printSummary(results: SuiteResult[], interrupted?: string) {
+  console.log('\n━━━ summary ━━━');
+  for (const r of results) {
+    const mark = r.failed === 0 ? 'PASS' : 'FAIL';
+    console.log(`${mark}  ${r.name.padEnd(36)} ${String(r.passed).padStart(4)} passed  ${String(r.failed).padStart(3)} failed  ${r.seconds.toFixed(1)}s${r.note ? `  (${r.note})` : ''}`);
+  }
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0) + (interrupted ? 1 : 0);
+  console.log(`\nsummary: ${passed} passed, ${failed} failed${interrupted ? ` (${interrupted})` : ''}`);
+  return failed;
+}
+
+/** Stops every suite and the run's stack, and removes its files. Safe to call twice. */
+let tornDown: Promise<void> | undefined;
+function teardown(stack: IsolatedStack): Promise<void> {
+  return (tornDown ??= (async () => {
+    for (const child of running) killGroup(child, 'SIGTERM');
+    const steps: Array<[string, () => Promise<void> | void]> = [
+      ['stop the API', stopApi],
+      ['stop PostgreSQL', stopPostgres],
+      ['remove the stack files', removeStackFiles],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (e) {
+        console.error(`npm test: could not ${what}: ${(e as Error).message} (state folder ${stack.stateDir})`);
+      }
+    }
+    for (const child of running) killGroup(child, 'SIGKILL');
+  })());
+}
+
+export async function runSuites(stack: IsolatedStack) {
+  const results: SuiteResult[] = [];
+  const interrupt = (signal: NodeJS.Signals) => {
+    console.error(`\nnpm test: ${signal}: stopping the suites and removing the test stack…`);
+    void teardown(stack).then(() => {
+      printSummary(results, `interrupted by ${signal}`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => interrupt(signal));
+
+  let failed = 1;
+  try {
+    console.log(`━━━ local stack (npm test's own: ${stack.stateDir}, ports ${stack.ports.db}/${stack.ports.api}/${stack.ports.sim}/${stack.ports.functions}+, PostgreSQL ${PG_MAJOR ?? 'none'}${POSTGRES.source ? `, ${POSTGRES.source}` : ''}, simulated model) ━━━`);
+    await upDatabase();
+    await startApiInBackground();
+    console.log('database and API are up');
+
+    results.push(await timed('advisors (security + performance)', advisors));
+    results.push(await timed('pgTAP (supabase/tests)', pgtap));
+    results.push(await timed('vitest (test/)', vitest));
+    results.push(await timed('type checks (tsc + deno check)', typecheck));
+    await teardown(stack);
+    failed = printSummary(results);
+  } catch (e) {
+    const err = e as Error;
+    console.error(`npm test: could not run the suites: ${err instanceof StackError ? err.message : err.stack ?? err.message}`);
+    await teardown(stack);
+    failed = printSummary(results.length ? results : [{ name: 'local stack', passed: 0, failed: 1, seconds: 0, note: 'did not start' }]);
+  }
+  process.exit(failed === 0 ? 0 : 1);
+}
