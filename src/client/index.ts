@@ -16,6 +16,9 @@ import { AiCacheError, errorFromInvoke, errorFromPostgrest } from './errors.ts';
 import { sseData } from './sse.ts';
 
 export { AiCacheError, type AiCacheErrorCode } from './errors.ts';
+
+/** The supabase-js versions this client works with (a peer dependency: the app brings its own). */
+export const SUPABASE_JS_SUPPORTED = '>=2.105.1 <3';
 export type { Database, Json, Tables } from './database.types.ts';
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
--- Makes a plain PostgreSQL 15 look like a Supabase database to migrations, RLS and PostgREST:
+-- Makes a plain PostgreSQL (15 or 17) look like a Supabase database to migrations, RLS and PostgREST:
 -- the same roles, the `auth` schema helpers PostgREST-driven policies call, the `extensions`
 -- schema and Supabase's default grants on `public`. Mirrors supabase/postgres init scripts.
 -- Runs once, on a new cluster (and again only if this file changes): re-running the default
