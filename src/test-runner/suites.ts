@@ -23,7 +23,11 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
   }
 }
 
+/** Set once the run is being torn down: nothing new starts after that. */
+let stopping = false;
+
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
+  if (stopping) return Promise.resolve({ code: 1, output: 'not started: npm test is stopping' });
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     running.add(child);
@@ -55,6 +59,7 @@ function nodeWebSocketEnv(): Record<string, string> {
 }
 
 async function timed(name: string, fn: () => Promise<Omit<SuiteResult, 'name' | 'seconds'>>): Promise<SuiteResult> {
+  if (stopping) return { name, passed: 0, failed: 0, seconds: 0, note: 'not run: interrupted' };
   console.log(`\n━━━ ${name} ━━━`);
   const t0 = Date.now();
   try {
@@ -130,6 +135,7 @@ function printSummary(results: SuiteResult[], interrupted?: string) {
 /** Stops every suite and the run's stack, and removes its files. Safe to call twice. */
 let tornDown: Promise<void> | undefined;
 function teardown(stack: IsolatedStack): Promise<void> {
+  stopping = true;
   return (tornDown ??= (async () => {
     for (const child of running) killGroup(child, 'SIGTERM');
     const steps: Array<[string, () => Promise<void> | void]> = [
