@@ -4,7 +4,8 @@
 # `npm test` (which runs on a stack of its own) and compare: the outputs are identical.
 #   scripts/snapshot-db.sh [db url]   # default: SUPABASE_DB_URL, else the local stack's
 # Tables that the stack's own pg_cron jobs rewrite every minute (event rollup, rate-limit
-# buckets) are fingerprinted by what those jobs preserve (sums), not row by row.
+# buckets) are fingerprinted by what those jobs preserve (sums), not row by row; the rollup also
+# moves hits into ai_cache.hit_count, so take the "before" snapshot a minute after your last request.
 set -euo pipefail
 url="${1:-${SUPABASE_DB_URL:-postgresql://postgres:postgres@127.0.0.1:${SUPABASE_DB_PORT:-54322}/postgres}}"
 psql "$url" -X -q -A -t -v ON_ERROR_STOP=1 <<'SQL'
