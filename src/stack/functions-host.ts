@@ -14,6 +14,8 @@ export interface FunctionsHostOptions {
   configToml?: string;
   denoBin: string;
   denoConfig?: string;
+  /** Run before each function's index.ts (see functions-preload.ts). */
+  preload?: string;
   basePort: number;
   jwtSecret: string;
   env: Record<string, string>;
@@ -109,6 +111,7 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
     const own = path.join(opts.functionsDir, w.name, 'deno.json');
     const config = existsSync(own) ? own : opts.denoConfig;
     if (config) args.push('--config', config);
+    if (opts.preload) args.push('--preload', opts.preload);
     args.push(path.join(opts.functionsDir, w.name, 'index.ts'));
     const child = spawn(opts.denoBin, args, {
       cwd: path.dirname(opts.functionsDir),
@@ -194,9 +197,12 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
         },
       );
       upstream.on('error', (e) => {
+        // The caller must get an answer, not a reset: read what it is still sending.
+        if (!req.complete) req.unpipe(upstream).resume();
         if (!res.headersSent) sendJson(res, 502, { code: 'WORKER_ERROR', message: `function ${name}: ${e.message}` });
-        else res.destroy();
+        else if (!res.writableFinished) res.destroy();
       });
+      req.once('aborted', () => upstream.destroy());
       // Small bodies go out with the headers in one write; anything else streams through.
       const length = Number(req.headers['content-length'] ?? NaN);
       if (length >= 0 && length <= 256 * 1024) {

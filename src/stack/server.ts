@@ -50,6 +50,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     configToml: path.join(ROOT, 'supabase/config.toml'),
     denoBin: path.join(ROOT, 'node_modules/.bin/deno'),
     denoConfig: path.join(ROOT, 'deno.json'),
+    preload: path.join(ROOT, 'src/stack/functions-preload.ts'),
     basePort: FUNCTIONS_BASE_PORT,
     jwtSecret: JWT_SECRET,
     env: {
