@@ -4,7 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  API_PORT, AUTHENTICATOR_URL, FUNCTIONS_BASE_PORT, JWT_SECRET, ROOT, SIM_OPENAI_PORT, stackEnv,
+  API_PORT, AUTHENTICATOR_URL, FUNCTIONS_BASE_PORT, JWT_SECRET, PUBLISHABLE_KEY, ROOT, SECRET_KEY, SIM_OPENAI_PORT, stackEnv,
 } from './config.ts';
 import { createFunctionsHost, type FunctionsHost } from './functions-host.ts';
 import { createRestHandler, type RestHandler } from '../rest/index.ts';
@@ -44,7 +44,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const env = stackEnv();
   const wantSim = opts.simOpenAI ?? !process.env.OPENAI_API_KEY;
   const sim = wantSim ? await startSimOpenAI({ port: SIM_OPENAI_PORT }) : undefined;
-  const rest = await createRestHandler({ dbUrl: AUTHENTICATOR_URL, jwtSecret: JWT_SECRET, schemas: ['public'], maxRows: 1000 });
+  const rest = await createRestHandler({
+    dbUrl: AUTHENTICATOR_URL, jwtSecret: JWT_SECRET, schemas: ['public'], maxRows: 1000,
+    apiKeys: { publishable: [PUBLISHABLE_KEY], secret: [SECRET_KEY] },
+  });
   const functions = createFunctionsHost({
     functionsDir: opts.functionsDir ?? path.join(ROOT, 'supabase/functions'),
     configToml: path.join(ROOT, 'supabase/config.toml'),
@@ -55,6 +58,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     jwtSecret: JWT_SECRET,
     env: {
       SUPABASE_URL: env.SUPABASE_URL,
+      // As on a hosted project: the new keys as JSON dictionaries, the legacy ones alongside.
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: PUBLISHABLE_KEY }),
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: SECRET_KEY }),
       SUPABASE_ANON_KEY: env.SUPABASE_ANON_KEY,
       SUPABASE_SERVICE_ROLE_KEY: env.SUPABASE_SERVICE_ROLE_KEY,
       SUPABASE_DB_URL: env.SUPABASE_DB_URL,
