@@ -132,6 +132,13 @@ const STUCK_MS = 20;
 const connectionClosed = () => Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' });
 
 /**
+ * Whatever stops a connection from opening (refused, reset, "the database system is starting
+ * up") means the database is unavailable: PostgREST's 503, not the SQL error's own status.
+ */
+const connectFailed = (e: unknown) =>
+  Object.assign(new Error(`could not connect: ${(e as Error)?.message ?? String(e)}`), { code: 'CONNECTION_FAILED' });
+
+/**
  * Transactions that commit without looking at their results are fully pipelined, so several
  * requests' transactions can follow each other on one connection ("lanes"): each writes
  * BEGIN…COMMIT contiguously, Postgres runs them in order, and a failure only aborts its own
@@ -222,7 +229,7 @@ export class Database {
     aborted.catch(() => undefined);
     lane.aborts.add(abort);
     try {
-      const conn = await Promise.race([this.laneConn(lane), aborted]);
+      const conn = await Promise.race([this.laneConn(lane).catch((e) => { throw connectFailed(e); }), aborted]);
       const { setup, mains, commit, settled } = pipeline(conn, spec, true);
       await Promise.race([settled, aborted]);
       // The first failure is the real one; later statements only report the aborted transaction.
@@ -239,7 +246,7 @@ export class Database {
   }
 
   private async runExclusive(spec: TxSpec): Promise<Row[][]> {
-    const conn = await this.aux.reserve();
+    const conn = await this.aux.reserve().catch((e) => { throw new TxError(connectFailed(e)); });
     let broken = false;
     try {
       const { setup, mains, settled } = pipeline(conn, spec, false);
