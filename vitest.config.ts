@@ -16,7 +16,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'disruptive', include: ['test/disruptive/**/*.test.ts'], fileParallelism: false, testTimeout: 90_000, sequence: { groupOrder: 1 } },
+        test: { name: 'disruptive', include: ['test/disruptive/**/*.test.ts'], poolOptions: { forks: { singleFork: true }, threads: { singleThread: true } }, testTimeout: 90_000, sequence: { groupOrder: 1 } },
       },
     ],
   },
