@@ -1,13 +1,8 @@
 // The functions' configuration is validated once, at boot, with one schema: a bad value is a
 // clear startup error naming the variable, not a 500 on every cache miss.
-import { cpSync, mkdtempSync } from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../supabase/functions/_shared/config.ts';
-import { JWT_SECRET, ROOT } from '../src/stack/config.ts';
-import { createFunctionsHost, type FunctionsHost } from '../src/stack/functions-host.ts';
+import { type OneFunction, serveFunction } from './helpers/function-host.ts';
 
 describe('parseConfig', () => {
   it('fills the documented defaults', () => {
@@ -52,36 +47,18 @@ describe('parseConfig', () => {
 });
 
 describe('a function with a bad configuration', () => {
-  let host: FunctionsHost | undefined;
+  let fn: OneFunction | undefined;
   afterAll(async () => {
-    await host?.close();
+    await fn?.close();
   });
 
   it('does not boot, and the gateway answers 503 with the reason', async () => {
-    // Only ai-suggest (and the shared code it imports), to boot one Deno worker.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'fn-config-'));
-    for (const name of ['_shared', 'ai-suggest']) cpSync(path.join(ROOT, 'supabase/functions', name), path.join(dir, name), { recursive: true });
-    host = createFunctionsHost({
-      functionsDir: dir,
-      configToml: path.join(ROOT, 'supabase/config.toml'),
-      denoBin: path.join(ROOT, 'node_modules/.bin/deno'),
-      denoConfig: path.join(ROOT, 'deno.json'),
-      basePort: Number(process.env.FUNCTIONS_BASE_PORT ?? 54340) + 50,
-      jwtSecret: JWT_SECRET,
-      env: { SUPABASE_URL: 'http://127.0.0.1:1', AI_CACHE_PRICES: '{"gpt-x":3}' },
-    });
-    const server = http.createServer((req, res) => void host!.handle(req, res, 'ai-suggest', '', ''));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    try {
-      const res = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/`, { method: 'POST', body: '{}' });
-      expect(res.status).toBe(503);
-      const body = (await res.json()) as { code: string; message: string };
-      expect(body.code).toBe('BOOT_ERROR');
-      expect(body.message).toMatch(/invalid function configuration/);
-      expect(body.message).toMatch(/AI_CACHE_PRICES\.gpt-x/);
-    } finally {
-      server.closeAllConnections();
-      server.close();
-    }
+    fn = await serveFunction('ai-suggest', { SUPABASE_URL: 'http://127.0.0.1:1', AI_CACHE_PRICES: '{"gpt-x":3}' }, 50);
+    const res = await fetch(fn.url, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe('BOOT_ERROR');
+    expect(body.message).toMatch(/invalid function configuration/);
+    expect(body.message).toMatch(/AI_CACHE_PRICES\.gpt-x/);
   }, 90_000);
 });

@@ -35,12 +35,34 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * postgres.js starts a type-fetch query on every fresh connection that nobody awaits; when the
+ * database goes away at that moment (a restart, a crash) the rejection is unhandled, and
+ * Node would end the gateway. Such a connection error is already answered as a 503 where it
+ * matters and the connection is replaced, so it is logged and survived; anything else still
+ * ends the process as usual.
+ */
+let survivesDbDrops = false;
+function surviveDatabaseDrops() {
+  if (survivesDbDrops) return;
+  survivesDbDrops = true;
+  process.on('unhandledRejection', (reason) => {
+    const code = (reason as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && /^(CONNECTION_|ECONN|EPIPE|57P0)/.test(code)) {
+      console.error(`[rest] database connection lost (${code}); reconnecting on the next request`);
+      return;
+    }
+    throw reason;
+  });
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json', ...REST_CORS });
   res.end(JSON.stringify(body));
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  surviveDatabaseDrops();
   const env = stackEnv();
   const wantSim = opts.simOpenAI ?? !process.env.OPENAI_API_KEY;
   const sim = wantSim ? await startSimOpenAI({ port: SIM_OPENAI_PORT }) : undefined;
