@@ -1,28 +1,29 @@
-// Reads server-sent events (`data:` lines, events separated by a blank line) from a fetch body.
+// Reads server-sent events from a fetch body with eventsource-parser, which follows the
+// WHATWG rules (CR, LF or CRLF line ends, even when a CRLF is split across chunks; multi-line
+// data; comments; a BOM).
+import { createParser } from 'eventsource-parser';
 
 /** Yields the `data` payload of each event, in order, until the body ends. */
 export async function* sseData(body: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<string> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  let buffer = '';
+  const ready: string[] = [];
+  const parser = createParser({ onEvent: (event) => ready.push(event.data) });
   let finished = false;
   const onAbort = () => void reader.cancel().catch(() => {});
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      buffer = buffer.replace(/\r\n?/g, '\n');
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const data = eventData(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-        if (data !== null) yield data;
+      if (done) {
+        // An event the stream cut off before its blank line is dropped, as EventSource does.
+        parser.feed(decoder.decode());
+      } else {
+        parser.feed(decoder.decode(value, { stream: true }));
       }
+      while (ready.length) yield ready.shift()!;
       if (done) {
         finished = true;
-        const data = eventData(buffer);
-        if (data !== null) yield data;
         return;
       }
     }
@@ -32,10 +33,4 @@ export async function* sseData(body: ReadableStream<Uint8Array>, signal?: AbortS
     if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
-}
-
-function eventData(event: string): string | null {
-  const lines = event.split('\n').filter((l) => l.startsWith('data:'));
-  if (lines.length === 0) return null;
-  return lines.map((l) => l.slice(l.startsWith('data: ') ? 6 : 5)).join('\n');
 }

@@ -29,28 +29,28 @@ const BEGIN_RW = 'BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE';
  * message as soon as its buffer passes 1 KiB, so one request (or several pipelined on a lane)
  * would cost several syscalls, which dominate the hot path's CPU in sandboxed kernels.
  */
-function batchingSocket(dbUrl: string): (() => Promise<net.Socket>) | undefined {
+function batchingSocket(dbUrl: string): (() => net.Socket) | undefined {
   const url = new URL(dbUrl);
   const host = decodeURIComponent(url.hostname);
   if (!host || host.startsWith('/') || url.searchParams.has('host')) return undefined;
   const port = Number(url.port || 5432);
-  return () => new Promise((resolve, reject) => {
+  // The socket is handed over while still connecting (writes queue until it connects): a refused
+  // or reset connection then reaches the driver as a socket 'error' + 'close', which fails the
+  // waiting query and frees the connection slot. Rejecting here instead would leave the driver's
+  // connection in its `connecting` state forever, so the pool would hang after a restart.
+  return () => {
     const socket = net.connect({ host: host.replace(/^\[|\]$/g, ''), port, noDelay: true });
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-      let corked = false;
-      const uncork = () => { corked = false; socket.uncork(); };
-      // Two turns: the driver's own deferred flush (a setImmediate) must land in the batch too.
-      const uncorkLater = () => setImmediate(uncork);
-      socket.write = ((...args: unknown[]) => {
-        if (!corked) { corked = true; socket.cork(); setImmediate(uncorkLater); }
-        return write(...args);
-      }) as typeof socket.write;
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    let corked = false;
+    const uncork = () => { corked = false; socket.uncork(); };
+    // Two turns: the driver's own deferred flush (a setImmediate) must land in the batch too.
+    const uncorkLater = () => setImmediate(uncork);
+    socket.write = ((...args: unknown[]) => {
+      if (!corked) { corked = true; socket.cork(); setImmediate(uncorkLater); }
+      return write(...args);
+    }) as typeof socket.write;
+    return socket;
+  };
 }
 
 export function createPool(dbUrl: string, poolSize: number, extra: postgres.Options<{}> = {}): Sql {
@@ -64,6 +64,9 @@ export function createPool(dbUrl: string, poolSize: number, extra: postgres.Opti
     fetch_types: true,
     onnotice: () => {},
     connect_timeout: 5,
+    // The driver's default backoff grows to 20 s between attempts: after a restart the API would
+    // stay down long after the database is back. A local database is worth retrying at once.
+    backoff: (attempt: number) => Math.min(0.05 * attempt, 0.25),
     connection: { application_name: 'postgrest-node' },
   });
   // Values go to Postgres as text exactly as the client sent them and results come back as
@@ -127,6 +130,13 @@ interface Lane {
 const STUCK_MS = 20;
 
 const connectionClosed = () => Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' });
+
+/**
+ * Whatever stops a connection from opening (refused, reset, "the database system is starting
+ * up") means the database is unavailable: PostgREST's 503, not the SQL error's own status.
+ */
+const connectFailed = (e: unknown) =>
+  Object.assign(new Error(`could not connect: ${(e as Error)?.message ?? String(e)}`), { code: 'CONNECTION_FAILED' });
 
 /**
  * Transactions that commit without looking at their results are fully pipelined, so several
@@ -219,7 +229,7 @@ export class Database {
     aborted.catch(() => undefined);
     lane.aborts.add(abort);
     try {
-      const conn = await Promise.race([this.laneConn(lane), aborted]);
+      const conn = await Promise.race([this.laneConn(lane).catch((e) => { throw connectFailed(e); }), aborted]);
       const { setup, mains, commit, settled } = pipeline(conn, spec, true);
       await Promise.race([settled, aborted]);
       // The first failure is the real one; later statements only report the aborted transaction.
@@ -236,7 +246,7 @@ export class Database {
   }
 
   private async runExclusive(spec: TxSpec): Promise<Row[][]> {
-    const conn = await this.aux.reserve();
+    const conn = await this.aux.reserve().catch((e) => { throw new TxError(connectFailed(e)); });
     let broken = false;
     try {
       const { setup, mains, settled } = pipeline(conn, spec, false);

@@ -17,6 +17,8 @@ import { handleRelation } from './tables.ts';
 export interface RestOptions {
   dbUrl: string; // connect as authenticator
   jwtSecret: string;
+  /** The project's opaque API keys (sb_publishable_… → anon, sb_secret_… → service_role). */
+  apiKeys?: { publishable: string[]; secret: string[] };
   schemas?: string[]; // default ['public']
   maxRows?: number;
   /** Pipelined database connections ("lanes", see db.ts); 4 suits a 2-core machine. */
@@ -59,7 +61,7 @@ export async function createRestHandler(opts: RestOptions): Promise<RestHandler>
   const schemas = opts.schemas?.length ? opts.schemas : ['public'];
   const db = new Database(opts.dbUrl, opts.poolSize ?? 4);
   const sql = db.aux;
-  const authenticate = createAuthenticator(opts.jwtSecret, ANON_ROLE);
+  const authenticate = createAuthenticator(opts.jwtSecret, ANON_ROLE, opts.apiKeys);
   const state = new SchemaState(sql, schemas);
   await state.reload();
 

@@ -1,6 +1,8 @@
 // Authentication as Supabase's Kong + PostgREST pair does it: Kong refuses requests without a
 // valid `apikey`; PostgREST then takes the role from `Authorization: Bearer` (or the apikey when
-// no bearer is sent) and verifies that JWT.
+// no bearer is sent) and verifies that JWT. The new opaque keys (sb_publishable_…, sb_secret_…)
+// are not JWTs: the gateway maps a known one to its role (anon, service_role), whether it comes
+// as the apikey or as the bearer (supabase-js sends it as both when nobody is signed in).
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { GatewayError, jwtClaimsError, jwtDecodeError, RestError } from './errors.ts';
@@ -15,7 +17,14 @@ const CACHE_LIMIT = 1000;
 
 interface CachedToken { claims: Claims; exp: number | undefined }
 
-export function createAuthenticator(secret: string, anonRole = 'anon') {
+export interface OpaqueKeys { publishable: string[]; secret: string[] }
+
+const isOpaque = (key: string) => key.startsWith('sb_publishable_') || key.startsWith('sb_secret_');
+
+export function createAuthenticator(secret: string, anonRole = 'anon', opaque: OpaqueKeys = { publishable: [], secret: [] }) {
+  const opaqueRole = (key: string): string | null =>
+    opaque.secret.includes(key) ? 'service_role' : opaque.publishable.includes(key) ? anonRole : null;
+  const invalidKey = () => new GatewayError(401, 'Invalid API key', 'Double check your Supabase `anon` or `service_role` API key.');
   const key = new TextEncoder().encode(secret);
   const tokenCache = new Map<string, CachedToken>();
   const validApiKeys = new Set<string>();
@@ -47,12 +56,16 @@ export function createAuthenticator(secret: string, anonRole = 'anon') {
   async function checkApiKey(apikey: string | undefined): Promise<void> {
     if (!apikey) throw new GatewayError(401, 'No API key found in request', 'No `apikey` request header or url param was found.');
     if (validApiKeys.has(apikey)) return;
+    if (isOpaque(apikey)) {
+      if (opaqueRole(apikey)) return;
+      throw invalidKey();
+    }
     try {
       await jwtVerify(apikey, key, { algorithms: ['HS256', 'HS384', 'HS512'] });
     } catch (e) {
       // Claim checks run only after the signature verified, so such a key is genuine.
       if (!(e instanceof joseErrors.JWTClaimValidationFailed || e instanceof joseErrors.JWTExpired)) {
-        throw new GatewayError(401, 'Invalid API key', 'Double check your Supabase `anon` or `service_role` API key.');
+        throw invalidKey();
       }
     }
     if (validApiKeys.size < CACHE_LIMIT) validApiKeys.add(apikey);
@@ -69,6 +82,11 @@ export function createAuthenticator(secret: string, anonRole = 'anon') {
         token = (m[1] ?? '').trim();
         if (token === '') throw jwtDecodeError('Empty JWT is sent in Authorization header');
       }
+    }
+    if (isOpaque(token)) {
+      const role = opaqueRole(token);
+      if (!role) throw invalidKey();
+      return { role, claims: { role } };
     }
     const claims = await verify(token);
     const role = typeof claims.role === 'string' && claims.role !== '' ? claims.role : anonRole;

@@ -93,6 +93,12 @@ export const ANON_KEY =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0';
 export const SERVICE_ROLE_KEY =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU';
+/**
+ * The new API keys, as `supabase start` prints them: opaque strings (not JWTs) that the gateway
+ * maps to the anon and service_role roles. Both kinds work side by side with the legacy keys.
+ */
+export const PUBLISHABLE_KEY = 'sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH';
+export const SECRET_KEY = 'sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz';
 
 /** The local stack's bearer token for /functions/v1/ai-metrics (a hosted project sets its own secret). */
 export const LOCAL_METRICS_TOKEN = 'local-metrics-token';
@@ -107,6 +113,8 @@ export const SIM_OPENAI_URL = `http://127.0.0.1:${SIM_OPENAI_PORT}/v1`;
 export function stackEnv(): Record<string, string> {
   return {
     SUPABASE_URL: API_URL,
+    SUPABASE_PUBLISHABLE_KEY: PUBLISHABLE_KEY,
+    SUPABASE_SECRET_KEY: SECRET_KEY,
     SUPABASE_ANON_KEY: ANON_KEY,
     SUPABASE_SERVICE_ROLE_KEY: SERVICE_ROLE_KEY,
     SUPABASE_JWT_SECRET: JWT_SECRET,

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { jwtVerify } from 'jose';
 
@@ -14,6 +15,8 @@ export interface FunctionsHostOptions {
   configToml?: string;
   denoBin: string;
   denoConfig?: string;
+  /** Run before each function's index.ts (see functions-preload.ts). */
+  preload?: string;
   basePort: number;
   jwtSecret: string;
   env: Record<string, string>;
@@ -56,15 +59,10 @@ function readVerifyJwt(configToml?: string): Record<string, boolean> {
   return out;
 }
 
-/** `supabase/functions/.env` holds secrets for local serving, as with `supabase functions serve`. */
+/** `supabase/functions/.env` holds secrets for local serving, as with `supabase functions serve` (dotenv syntax). */
 function readDotEnv(file: string): Record<string, string> {
   if (!existsSync(file)) return {};
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/.exec(line);
-    if (m) out[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return out;
+  return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
 }
 
 function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -106,11 +104,14 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
   // Workers start on first use and are restarted if they die, like the edge runtime's workers.
   function ensureWorker(w: FunctionWorker): Promise<void> {
     if (w.ready && w.child && w.child.exitCode === null) return w.ready;
-    const args = ['run', '--allow-all', '--no-prompt', '--quiet'];
+    // --frozen: the committed deno.lock decides every dependency (a mismatch is an error, never
+    // a silent re-resolution); once fetched, packages come from Deno's cache, offline too.
+    const args = ['run', '--allow-all', '--no-prompt', '--quiet', '--frozen'];
     // A function's own deno.json (what `supabase functions deploy` bundles with) wins.
     const own = path.join(opts.functionsDir, w.name, 'deno.json');
     const config = existsSync(own) ? own : opts.denoConfig;
     if (config) args.push('--config', config);
+    if (opts.preload) args.push('--preload', opts.preload);
     args.push(path.join(opts.functionsDir, w.name, 'index.ts'));
     const child = spawn(opts.denoBin, args, {
       cwd: path.dirname(opts.functionsDir),
@@ -127,11 +128,17 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
     });
     const prefix = `[fn ${w.name}] `;
     child.stdout!.on('data', (d: Buffer) => process.stdout.write(prefix + d.toString().replace(/\n(?=.)/g, '\n' + prefix)));
-    child.stderr!.on('data', (d: Buffer) => process.stderr.write(prefix + d.toString().replace(/\n(?=.)/g, '\n' + prefix)));
+    // The end of stderr says why a function did not boot (a configuration error, a bad import).
+    let stderrTail = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderrTail = (stderrTail + d.toString()).slice(-2000);
+      process.stderr.write(prefix + d.toString().replace(/\n(?=.)/g, '\n' + prefix));
+    });
     w.child = child;
     w.ready = waitForPort(w.port, child, 60_000).catch((e: Error) => {
       w.ready = undefined;
-      throw new Error(`function ${w.name} failed to boot: ${e.message}`);
+      const why = stderrTail.trim() ? `: ${stderrTail.trim()}` : '';
+      throw new Error(`function ${w.name} failed to boot: ${e.message}${why}`);
     });
     return w.ready;
   }
@@ -197,9 +204,12 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
         },
       );
       upstream.on('error', (e) => {
+        // The caller must get an answer, not a reset: read what it is still sending.
+        if (!req.complete) req.unpipe(upstream).resume();
         if (!res.headersSent) sendJson(res, 502, { code: 'WORKER_ERROR', message: `function ${name}: ${e.message}` });
-        else res.destroy();
+        else if (!res.writableFinished) res.destroy();
       });
+      req.once('aborted', () => upstream.destroy());
       // Small bodies go out with the headers in one write; anything else streams through.
       const length = Number(req.headers['content-length'] ?? NaN);
       if (length >= 0 && length <= 256 * 1024) {

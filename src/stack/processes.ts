@@ -94,15 +94,17 @@ supabase-ai-cache local stack is running.
         REST URL: ${env.SUPABASE_URL}/rest/v1
    Functions URL: ${env.SUPABASE_URL}/functions/v1
           DB URL: ${DB_URL}
+ Publishable key: ${env.SUPABASE_PUBLISHABLE_KEY}
+      Secret key: ${env.SUPABASE_SECRET_KEY}
       JWT secret: ${env.SUPABASE_JWT_SECRET}
-        anon key: ${env.SUPABASE_ANON_KEY}
-service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY}
+        anon key: ${env.SUPABASE_ANON_KEY} (legacy)
+service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY} (legacy)
      OpenAI base: ${env.OPENAI_BASE_URL}${process.env.OPENAI_API_KEY ? '' : ' (simulated: OPENAI_API_KEY is unset)'}
    metrics token: ${env.AI_METRICS_TOKEN} (Authorization: Bearer … on /functions/v1/ai-metrics)
 
-Try it (seed 000's suggestion form, as a public page calls it):
+Try it (the quote form's suggestions, as a public page calls it):
   curl -s ${env.SUPABASE_URL}/functions/v1/ai-suggest \\
-    -H "Authorization: Bearer ${env.SUPABASE_ANON_KEY}" \\
+    -H "apikey: ${env.SUPABASE_PUBLISHABLE_KEY}" \\
     -H "Content-Type: application/json" -d '{"description_projet": "Site web pour mon restaurant"}'
 
 Press Ctrl-C to stop.`);

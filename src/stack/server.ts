@@ -4,7 +4,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  API_PORT, AUTHENTICATOR_URL, FORCE_SIMULATED_MODEL, FUNCTIONS_BASE_PORT, JWT_SECRET, ROOT, SIM_OPENAI_PORT, denoExecutable, stackEnv,
+  API_PORT, AUTHENTICATOR_URL, FORCE_SIMULATED_MODEL, FUNCTIONS_BASE_PORT, JWT_SECRET, PUBLISHABLE_KEY, ROOT, SECRET_KEY, SIM_OPENAI_PORT,
+  denoExecutable, stackEnv,
 } from './config.ts';
 import { createFunctionsHost, type FunctionsHost } from './functions-host.ts';
 import { createRestHandler, type RestHandler } from '../rest/index.ts';
@@ -35,25 +36,54 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * postgres.js starts a type-fetch query on every fresh connection that nobody awaits; when the
+ * database goes away at that moment (a restart, a crash) the rejection is unhandled, and
+ * Node would end the gateway. Such a connection error is already answered as a 503 where it
+ * matters and the connection is replaced, so it is logged and survived; anything else still
+ * ends the process as usual.
+ */
+let survivesDbDrops = false;
+function surviveDatabaseDrops() {
+  if (survivesDbDrops) return;
+  survivesDbDrops = true;
+  process.on('unhandledRejection', (reason) => {
+    const code = (reason as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && /^(CONNECTION_|ECONN|EPIPE|57P0)/.test(code)) {
+      console.error(`[rest] database connection lost (${code}); reconnecting on the next request`);
+      return;
+    }
+    throw reason;
+  });
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json', ...REST_CORS });
   res.end(JSON.stringify(body));
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  surviveDatabaseDrops();
   const env = stackEnv();
   const wantSim = FORCE_SIMULATED_MODEL || (opts.simOpenAI ?? !process.env.OPENAI_API_KEY);
   const sim = wantSim ? await startSimOpenAI({ port: SIM_OPENAI_PORT }) : undefined;
-  const rest = await createRestHandler({ dbUrl: AUTHENTICATOR_URL, jwtSecret: JWT_SECRET, schemas: ['public'], maxRows: 1000 });
+  const rest = await createRestHandler({
+    dbUrl: AUTHENTICATOR_URL, jwtSecret: JWT_SECRET, schemas: ['public'], maxRows: 1000,
+    apiKeys: { publishable: [PUBLISHABLE_KEY], secret: [SECRET_KEY] },
+  });
   const functions = createFunctionsHost({
     functionsDir: opts.functionsDir ?? path.join(ROOT, 'supabase/functions'),
     configToml: path.join(ROOT, 'supabase/config.toml'),
     denoBin: denoExecutable(),
     denoConfig: path.join(ROOT, 'deno.json'),
+    preload: path.join(ROOT, 'src/stack/functions-preload.ts'),
     basePort: FUNCTIONS_BASE_PORT,
     jwtSecret: JWT_SECRET,
     env: {
       SUPABASE_URL: env.SUPABASE_URL,
+      // As on a hosted project: the new keys as JSON dictionaries, the legacy ones alongside.
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: PUBLISHABLE_KEY }),
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: SECRET_KEY }),
       SUPABASE_ANON_KEY: env.SUPABASE_ANON_KEY,
       SUPABASE_SERVICE_ROLE_KEY: env.SUPABASE_SERVICE_ROLE_KEY,
       SUPABASE_DB_URL: env.SUPABASE_DB_URL,

@@ -113,7 +113,7 @@ async function typecheck(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
     const dir = path.join(fnDir, d.name);
     const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
     const config = existsSync(path.join(dir, 'deno.json')) ? path.join(dir, 'deno.json') : path.join(ROOT, 'deno.json');
-    if (files.length && (await run(denoExecutable(), ['check', '--quiet', '--config', config, ...files])).code !== 0) denoFailed++;
+    if (files.length && (await run(denoExecutable(), ['check', '--quiet', '--frozen', '--config', config, ...files])).code !== 0) denoFailed++;
   }
   const passed = (node.code === 0 ? 1 : 0) + (dirs.length - denoFailed);
   const failed = (node.code === 0 ? 0 : 1) + denoFailed;

@@ -1,6 +1,10 @@
-// Verifies the caller's Supabase JWT with jose: HS256 with the project's JWT secret (the local
-// stack, legacy projects), or the project's JWKS for asymmetric signing keys.
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+// Who is calling. A user session or the legacy anon/service-role keys are JWTs, verified with
+// jose: HS256 with the project's JWT secret (the local stack, legacy projects), or the project's
+// JWKS for asymmetric signing keys. The new opaque API keys (sb_publishable_… / sb_secret_…)
+// come as the bearer and/or the `apikey` header (supabase-js sends the key in both when no user
+// is signed in) and are compared with the project's keys (api-keys.ts).
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify, type JWTPayload } from 'jose';
+import { apiKeyRole, isOpaqueApiKey } from './api-keys.ts';
 import { env } from './env.ts';
 import { HttpError } from './errors.ts';
 
@@ -11,31 +15,58 @@ export interface Caller {
   token: string;
 }
 
-let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+type KeySet = ReturnType<typeof createRemoteJWKSet> | ReturnType<typeof createLocalJWKSet>;
+let jwks: KeySet | undefined;
 let hsKey: Uint8Array | undefined;
 
 function hsSecret(): Uint8Array {
   const secret = env('SUPABASE_JWT_SECRET') ?? env('JWT_SECRET');
-  if (!secret) throw new HttpError(500, 'misconfigured', 'SUPABASE_JWT_SECRET is required to verify HS256 tokens');
+  if (!secret) throw new HttpError(401, 'invalid_jwt', 'HS256 tokens are not accepted by this project');
   return (hsKey ??= new TextEncoder().encode(secret));
 }
 
-function remoteJwks() {
+/** SUPABASE_JWKS (the key set a hosted project gives its functions) or the project's JWKS endpoint. */
+function projectJwks(): KeySet {
+  if (jwks) return jwks;
+  const inline = env('SUPABASE_JWKS');
+  if (inline) {
+    try {
+      return (jwks = createLocalJWKSet(JSON.parse(inline) as JSONWebKeySet));
+    } catch {
+      // A malformed inline set: fall back to the endpoint.
+    }
+  }
   const url = env('SUPABASE_JWKS_URL') ?? `${env('SUPABASE_URL')}/auth/v1/.well-known/jwks.json`;
-  return (jwks ??= createRemoteJWKSet(new URL(url)));
+  return (jwks = createRemoteJWKSet(new URL(url)));
 }
 
-/** The verified caller, or a 401. Works for the anon key (role anon, no user) and user sessions. */
+function bearer(req: Request): string {
+  const header = req.headers.get('authorization') ?? '';
+  const m = /^bearer\s+(.+)$/i.exec(header.trim());
+  return m ? m[1].trim() : '';
+}
+
+function fromApiKey(key: string): Caller {
+  const role = apiKeyRole(key);
+  if (!role) throw new HttpError(401, 'invalid_api_key', 'Unknown or revoked API key');
+  return { role, userId: null, claims: { role }, token: key };
+}
+
+/** The verified caller, or a 401. Works for API keys (anon/service role, no user) and user sessions. */
 export async function verifyCaller(req: Request): Promise<Caller> {
-  const header = req.headers.get('authorization');
-  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
-  if (!token) throw new HttpError(401, 'unauthorized', 'Missing bearer token');
+  const token = bearer(req);
+  const apikey = req.headers.get('apikey')?.trim() ?? '';
+  if (!token) {
+    if (apikey && isOpaqueApiKey(apikey)) return fromApiKey(apikey);
+    throw new HttpError(401, 'unauthorized', 'Missing bearer token');
+  }
+  if (isOpaqueApiKey(token)) return fromApiKey(token);
   let claims: Caller['claims'];
   try {
     const { alg } = decodeProtectedHeader(token);
     const result = alg === 'HS256'
       ? await jwtVerify(token, hsSecret(), { algorithms: ['HS256'] })
-      : await jwtVerify(token, remoteJwks());
+      : await jwtVerify(token, projectJwks());
     claims = result.payload as Caller['claims'];
   } catch (e) {
     if (e instanceof HttpError) throw e;

@@ -5,7 +5,10 @@ import { HttpError } from './errors.ts';
 export async function readJson<S extends z.ZodType>(req: Request, schema: S, maxBytes: number): Promise<z.infer<S>> {
   if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'Use POST with a JSON body', { allow: 'POST, OPTIONS' });
   const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw new HttpError(413, 'payload_too_large', `Body exceeds ${maxBytes} bytes`);
+  if (declared > maxBytes) {
+    if (req.body) await discard(req.body.getReader());
+    throw new HttpError(413, 'payload_too_large', `Body exceeds ${maxBytes} bytes`);
+  }
   const text = await readCapped(req, maxBytes);
   let raw: unknown;
   try {
@@ -32,7 +35,7 @@ async function readCapped(req: Request, maxBytes: number): Promise<string> {
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
+      await discard(reader);
       throw new HttpError(413, 'payload_too_large', `Body exceeds ${maxBytes} bytes`);
     }
     chunks.push(value);
@@ -44,4 +47,25 @@ async function readCapped(req: Request, maxBytes: number): Promise<string> {
     offset += c.byteLength;
   }
   return new TextDecoder().decode(all);
+}
+
+/** Past this, an oversized upload is dropped (connection closed) rather than read to its end. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads the rest of a refused body without keeping it: a server that answers while the upload
+ * is still arriving closes the connection, and the caller sees a reset instead of the 413.
+ */
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let seen = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+      if (seen > DISCARD_LIMIT_BYTES) return void (await reader.cancel());
+    }
+  } catch {
+    // The caller went away.
+  }
 }

@@ -2,7 +2,8 @@
 // server (Azure, Ollama, vLLM, the local simulated one). The SDK retries 408/409/429/5xx and
 // connection errors with exponential backoff and honours Retry-After; we bound it.
 import OpenAI from 'openai';
-import { env, intEnv } from './env.ts';
+import { config } from './config.ts';
+import { env } from './env.ts';
 
 let client: OpenAI | undefined;
 
@@ -10,12 +11,12 @@ export function modelClient(): OpenAI {
   return (client ??= new OpenAI({
     apiKey: env('OPENAI_API_KEY') ?? 'sk-missing',
     baseURL: env('OPENAI_BASE_URL') || undefined,
-    timeout: intEnv('OPENAI_TIMEOUT_MS', 60_000),
-    maxRetries: intEnv('OPENAI_MAX_RETRIES', 2),
+    timeout: config().openaiTimeoutMs,
+    maxRetries: config().openaiMaxRetries,
   }));
 }
 
-export const DEFAULT_MODEL = () => env('AI_DEFAULT_MODEL') ?? 'gpt-4o-mini';
+export const DEFAULT_MODEL = () => config().defaultModel;
 
 export interface CompletionSummary {
   content: string | null;

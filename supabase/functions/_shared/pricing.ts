@@ -1,35 +1,17 @@
 // What a call cost, priced at write time from usage. USD per 1M tokens; override or extend with
 // AI_CACHE_PRICES='{"my-model":{"input":1,"output":2}}'. Unknown models cost 0 (and say so in logs).
-import { env } from './env.ts';
+import { config, DEFAULT_PRICES, findPrice, type Price } from './config.ts';
 
-export interface Price { input: number; output: number }
+export { DEFAULT_PRICES, type Price };
 
-export const DEFAULT_PRICES: Record<string, Price> = {
-  'gpt-4o-mini': { input: 0.15, output: 0.6 },
-  'gpt-4o': { input: 2.5, output: 10 },
-  'gpt-4.1': { input: 2, output: 8 },
-  'gpt-4.1-mini': { input: 0.4, output: 1.6 },
-  'gpt-4.1-nano': { input: 0.1, output: 0.4 },
-  'o4-mini': { input: 1.1, output: 4.4 },
-  'text-embedding-3-small': { input: 0.02, output: 0 },
-  'text-embedding-3-large': { input: 0.13, output: 0 },
-};
-
-let table: Record<string, Price> | undefined;
-
+/** The default table with AI_CACHE_PRICES merged over it (validated at boot, see config.ts). */
 export function priceTable(): Record<string, Price> {
-  if (table) return table;
-  const extra = env('AI_CACHE_PRICES');
-  table = { ...DEFAULT_PRICES, ...(extra ? (JSON.parse(extra) as Record<string, Price>) : {}) };
-  return table;
+  return config().prices;
 }
 
 /** Longest known prefix wins, so dated snapshots (gpt-4o-mini-2024-07-18) price like their family. */
 export function priceFor(model: string): Price | undefined {
-  const prices = priceTable();
-  if (prices[model]) return prices[model];
-  const family = Object.keys(prices).filter((m) => model.startsWith(m)).sort((a, b) => b.length - a.length)[0];
-  return family ? prices[family] : undefined;
+  return findPrice(priceTable(), model);
 }
 
 export function costUsd(model: string, promptTokens: number, completionTokens: number): number {

@@ -6,6 +6,7 @@
 //   missing / wrong token   → 401 unauthorized (WWW-Authenticate: Bearer)
 //   database unreachable    → 503 database_unavailable
 // One RPC per scrape (get_cache_metrics), exact at call time. Scrape every 30-60 s.
+import { corsHeaders, preflight } from '../_shared/cors.ts';
 import { env } from '../_shared/env.ts';
 import { HttpError, withErrors } from '../_shared/errors.ts';
 import { callRpc } from '../_shared/rpc.ts';
@@ -215,8 +216,10 @@ async function metrics(req: Request): Promise<Response> {
   const body = render(metricFamilies(m, Date.now(), (performance.now() - t0) / 1000));
   return new Response(req.method === 'HEAD' ? null : body, {
     status: 200,
-    headers: { 'content-type': CONTENT_TYPE, 'cache-control': 'no-store' },
+    headers: { ...corsHeaders, 'content-type': CONTENT_TYPE, 'cache-control': 'no-store' },
   });
 }
 
-export const handler = withErrors(metrics);
+/** Preflight is answered like every other function's, before any credential check. */
+export const handler = (req: Request): Promise<Response> | Response =>
+  req.method === 'OPTIONS' ? preflight() : withErrors(metrics)(req);

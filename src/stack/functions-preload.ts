@@ -1,0 +1,47 @@
+// Loaded by the local functions host before each function's index.ts (`deno run --preload`).
+// A function may answer without reading the whole request body (a 401 before it reads, a 413
+// once its cap is passed). Deno's server then closes the connection with the upload still
+// arriving, and the gateway gets a reset instead of the function's answer. Like the edge
+// runtime, read what is left of the body before the response goes out, so the connection
+// stays healthy and the caller gets the function's own answer.
+type Handler = (req: Request, info?: unknown) => Response | Promise<Response>;
+interface DenoServe { serve: (...args: unknown[]) => unknown }
+declare const Deno: DenoServe;
+
+/** Bodies larger than this are not worth reading to the end: the connection is dropped instead. */
+const DRAIN_LIMIT_BYTES = 256 * 1024 * 1024;
+
+async function drain(req: Request): Promise<void> {
+  if (!req.body || req.bodyUsed || req.body.locked) return;
+  const reader = req.body.getReader();
+  let seen = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+      if (seen > DRAIN_LIMIT_BYTES) return void (await reader.cancel());
+    }
+  } catch {
+    // The caller went away: nothing left to protect.
+  }
+}
+
+function wrap(handler: Handler): Handler {
+  return async (req, info) => {
+    const res = await handler(req, info);
+    await drain(req);
+    return res;
+  };
+}
+
+const serve = Deno.serve.bind(Deno);
+Deno.serve = (...args: unknown[]) => {
+  if (typeof args[0] === 'function') args[0] = wrap(args[0] as Handler);
+  else if (typeof args[1] === 'function') args[1] = wrap(args[1] as Handler);
+  else if (args[0] && typeof (args[0] as { handler?: unknown }).handler === 'function') {
+    const opts = args[0] as { handler: Handler };
+    args[0] = { ...opts, handler: wrap(opts.handler) };
+  }
+  return serve(...args);
+};
