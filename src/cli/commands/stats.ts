@@ -47,7 +47,7 @@ export function renderStats(s: CacheStats, byCompany?: CompanyStatsPage): string
       ['Money saved', fmtUsd(s.cost_saved_usd)],
       ['Upstream calls', `${fmtInt(s.upstream_calls)} (errors: ${fmtInt(s.upstream_errors)})`],
       ['Upstream spend', `${fmtInt(s.upstream_tokens)} tokens, ${fmtUsd(s.upstream_cost_usd)}`],
-      ['Of which uncached', `${fmtInt(s.uncached_calls ?? 0)} calls (no-store, refusals), ${fmtInt(s.uncached_tokens ?? 0)} tokens, ${fmtUsd(Number(s.uncached_cost_usd ?? 0))}`],
+      ['Uncached spend', `${fmtInt(s.uncached_calls ?? 0)} calls (no-store, refusals), ${fmtInt(s.uncached_tokens ?? 0)} tokens, ${fmtUsd(Number(s.uncached_cost_usd ?? 0))}`],
     ]),
     RULE,
   ];
