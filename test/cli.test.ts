@@ -285,7 +285,7 @@ describe('ai-cache errors and exit codes', () => {
     expect(badCompany.code).toBe(2);
     const both = await runCli(['top', '--company', randomUUID(), '--global'], { mode: 'db' });
     expect(both.code).toBe(2);
-  }, 120_000);
+  }, 120_000); // nine CLI processes: seconds each on a loaded 2-core machine
 
   it('--help and --version succeed', async () => {
     const help = await runCli(['--help'], { mode: 'db' });

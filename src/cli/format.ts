@@ -9,9 +9,10 @@ export const entries = (n: number): string => `${fmtInt(n)} ${n === 1 ? 'entry' 
 export const fmtPct = (rate: number): string => `${(rate * 100).toFixed(1)}%`;
 
 /** $1,234.50 from a dollar up; below, up to 6 decimals without trailing zeros ($0.0321). */
+/** Dollars; under $1 to the micro-cent (8 decimals), as precisely as costs are stored. */
 export function fmtUsd(n: number): string {
   if (Math.abs(n) >= 1) return `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-  const s = n.toFixed(6).replace(/0+$/, '');
+  const s = n.toFixed(8).replace(/0+$/, '');
   const [, frac = ''] = s.split('.');
   return `$${frac.length < 2 ? n.toFixed(2) : s}`;
 }

@@ -21,14 +21,14 @@ export type Database = {
                   ]
                 },"ai_cache_stats_daily": {
                   Row: {
-                    "cache_type": string,"company_id": string | null,"cost_saved_usd": number,"day": string,"hits": number,"id": number,"misses": number,"tokens_saved": number,"upstream_calls": number,"upstream_cost_usd": number,"upstream_errors": number,"upstream_tokens": number
+                    "cache_type": string,"company_id": string | null,"cost_saved_usd": number,"day": string,"hits": number,"id": number,"misses": number,"tokens_saved": number,"uncached_calls": number,"uncached_cost_usd": number,"uncached_tokens": number,"upstream_calls": number,"upstream_cost_usd": number,"upstream_errors": number,"upstream_tokens": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "cache_type": string,"company_id"?: string | null,"cost_saved_usd"?: number,"day": string,"hits"?: number,"id"?: never,"misses"?: number,"tokens_saved"?: number,"upstream_calls"?: number,"upstream_cost_usd"?: number,"upstream_errors"?: number,"upstream_tokens"?: number
+                    "cache_type": string,"company_id"?: string | null,"cost_saved_usd"?: number,"day": string,"hits"?: number,"id"?: never,"misses"?: number,"tokens_saved"?: number,"uncached_calls"?: number,"uncached_cost_usd"?: number,"uncached_tokens"?: number,"upstream_calls"?: number,"upstream_cost_usd"?: number,"upstream_errors"?: number,"upstream_tokens"?: number
                   }
                   Update: {
-                    "cache_type"?: string,"company_id"?: string | null,"cost_saved_usd"?: number,"day"?: string,"hits"?: number,"id"?: never,"misses"?: number,"tokens_saved"?: number,"upstream_calls"?: number,"upstream_cost_usd"?: number,"upstream_errors"?: number,"upstream_tokens"?: number
+                    "cache_type"?: string,"company_id"?: string | null,"cost_saved_usd"?: number,"day"?: string,"hits"?: number,"id"?: never,"misses"?: number,"tokens_saved"?: number,"uncached_calls"?: number,"uncached_cost_usd"?: number,"uncached_tokens"?: number,"upstream_calls"?: number,"upstream_cost_usd"?: number,"upstream_errors"?: number,"upstream_tokens"?: number
                   }
                   Relationships: [
                     
@@ -99,6 +99,9 @@ isOneToOne: false
 "cache_poll":
 { Args: { "p_cache_key": string,"p_cache_type": string,"p_company_id": string,"p_lease_ms"?: number,"p_lease_owner"?: string,"p_max_age_seconds"?: number }; Returns: Json
                            },
+"cache_record_call":
+{ Args: { "p_cache_type": string,"p_company_id": string,"p_completion_tokens": number,"p_cost_usd": number,"p_prompt_tokens": number }; Returns: undefined
+                           },
 "cache_release_lease":
 { Args: { "p_cache_key": string,"p_cache_type"?: string,"p_company_id": string,"p_error"?: boolean,"p_lease_owner": string }; Returns: undefined
                            },
@@ -109,10 +112,13 @@ isOneToOne: false
 { Args: { "p_company_id": string,"p_conversation_id": string,"p_limit"?: number,"p_user_id": string }; Returns: Json
                            },
 "chat_turn":
-{ Args: { "p_cache"?: Json,"p_company_id": string,"p_context_type": string,"p_conversation_id": string,"p_message": string,"p_user_id": string }; Returns: Json
+{ Args: { "p_cache"?: Json,"p_company_id": string,"p_context_type": string,"p_conversation_id": string,"p_idempotency"?: Json,"p_message": string,"p_user_id": string }; Returns: Json
                            },
 "chat_turn_complete":
-{ Args: { "p_company_id": string,"p_content": string,"p_conversation_id": string,"p_from_cache": boolean,"p_metadata"?: Json,"p_model": string,"p_store"?: Json,"p_tokens_used": number,"p_user_id": string }; Returns: Json
+{ Args: { "p_company_id": string,"p_content": string,"p_context_type": string,"p_conversation_id": string,"p_from_cache": boolean,"p_idempotency"?: Json,"p_metadata"?: Json,"p_model": string,"p_response"?: Json,"p_store"?: Json,"p_tokens_used": number,"p_uncached_call"?: Json,"p_user_id": string,"p_user_message": string }; Returns: Json
+                           },
+"chat_turn_release":
+{ Args: { "p_company_id": string,"p_idempotency": Json,"p_user_id": string }; Returns: undefined
                            },
 "cleanup_expired_cache":
 { Args: { "p_batch_size"?: number }; Returns: number

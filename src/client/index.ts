@@ -54,6 +54,11 @@ export interface ChatParams extends RequestOptions {
   conversationId?: string | null;
   contextType?: ContextType;
   model?: string;
+  /**
+   * Sent as `Idempotency-Key`: retrying with the same key (within 24 h, same user and company)
+   * returns the stored turn instead of asking the model again.
+   */
+  idempotencyKey?: string;
 }
 
 export interface Usage {
@@ -138,16 +143,21 @@ export interface CacheTypeStats {
   reuse_rate: number;
   tokens_saved: number;
   cost_saved_usd: number;
+  /** Every successful model call, cached or not. */
   upstream_calls: number;
   upstream_errors: number;
+  upstream_tokens: number;
+  upstream_cost_usd: number;
+  /** Of upstream_calls: answers not cached (no-store, refusal, truncated), spend without savings. */
+  uncached_calls: number;
+  uncached_tokens: number;
+  uncached_cost_usd: number;
 }
 
 /** get_cache_stats(): exact at call time. */
 export interface CacheStats extends Omit<CacheTypeStats, 'cache_type'> {
   scope: 'company' | 'all';
   company_id: string | null;
-  upstream_tokens: number;
-  upstream_cost_usd: number;
   by_type: CacheTypeStats[];
 }
 
@@ -394,9 +404,13 @@ export function createAiCacheClient(supabase: AnySupabaseClient, options: AiCach
     });
   }
 
+  function chatHeaders(p: ChatParams): Record<string, string> {
+    return { ...cacheHeaders(p.cache), ...(p.idempotencyKey ? { 'Idempotency-Key': p.idempotencyKey } : {}) };
+  }
+
   async function chat(a: ChatParams | string, message?: string, rest?: Omit<ChatParams, 'companyId' | 'message'>): Promise<ChatReply> {
     const p = chatArgs(a, message, rest);
-    const { data, response } = await invoke<ChatReply>(chatFn, chatBody(p, false), cacheHeaders(p.cache), p.signal);
+    const { data, response } = await invoke<ChatReply>(chatFn, chatBody(p, false), chatHeaders(p), p.signal);
     return { ...data, cache: data.cache ?? cacheStatusOf(response) ?? 'MISS' };
   }
 
@@ -406,7 +420,7 @@ export function createAiCacheClient(supabase: AnySupabaseClient, options: AiCach
       const { data } = await invoke<Response | ChatReply>(
         chatFn,
         chatBody(p, true),
-        { Accept: 'text/event-stream', ...cacheHeaders(p.cache) },
+        { Accept: 'text/event-stream', ...chatHeaders(p) },
         p.signal,
       );
       return data;

@@ -47,6 +47,7 @@ export function renderStats(s: CacheStats, byCompany?: CompanyStatsPage): string
       ['Money saved', fmtUsd(s.cost_saved_usd)],
       ['Upstream calls', `${fmtInt(s.upstream_calls)} (errors: ${fmtInt(s.upstream_errors)})`],
       ['Upstream spend', `${fmtInt(s.upstream_tokens)} tokens, ${fmtUsd(s.upstream_cost_usd)}`],
+      ['Uncached spend', `${fmtInt(s.uncached_calls ?? 0)} calls (no-store, refusals), ${fmtInt(s.uncached_tokens ?? 0)} tokens, ${fmtUsd(Number(s.uncached_cost_usd ?? 0))}`],
     ]),
     RULE,
   ];
@@ -88,6 +89,7 @@ function statsTable(first: string, rows: Array<[string, Omit<TypeStats, 'cache_t
 const KEY_ORDER = [
   'scope', 'company_id', 'cache_type', 'entries', 'expired_entries', 'total_uses', 'hits', 'misses', 'hit_rate', 'reuse_rate',
   'tokens_saved', 'cost_saved_usd', 'upstream_calls', 'upstream_errors', 'upstream_tokens', 'upstream_cost_usd',
+  'uncached_calls', 'uncached_tokens', 'uncached_cost_usd',
 ] as const;
 const TEXT_KEYS = new Set<string>(['scope', 'company_id', 'cache_type']);
 

@@ -14,7 +14,8 @@ function mergeList(base: string, extra: string[]): string {
 export const corsHeaders: Record<string, string> = {
   ...supabaseCors,
   'Access-Control-Allow-Headers': mergeList(supabaseCors['Access-Control-Allow-Headers'], OUR_REQUEST_HEADERS),
-  'Access-Control-Expose-Headers': 'x-cache, age, retry-after, x-conversation-id, x-ratelimit-limit, x-ratelimit-remaining, server-timing',
+  'Access-Control-Expose-Headers':
+    'x-cache, x-cache-warning, age, retry-after, x-conversation-id, x-ratelimit-limit, x-ratelimit-remaining, server-timing, idempotent-replayed',
 };
 
 export function preflight(): Response {

@@ -14,8 +14,13 @@ export function priceFor(model: string): Price | undefined {
   return findPrice(priceTable(), model);
 }
 
+/**
+ * USD, unrounded to the cent or the micro-dollar: the database stores costs as numeric(20, 12),
+ * so a few-token answer keeps its exact price and sums of savings match the token-priced truth.
+ * Rounded to 1e-12 only to drop binary floating-point noise (far below a micro-cent, 1e-8).
+ */
 export function costUsd(model: string, promptTokens: number, completionTokens: number): number {
   const price = priceFor(model);
   if (!price) return 0;
-  return Math.round(((promptTokens * price.input + completionTokens * price.output) / 1_000_000) * 1e6) / 1e6;
+  return Math.round(((promptTokens * price.input + completionTokens * price.output) / 1_000_000) * 1e12) / 1e12;
 }

@@ -1,6 +1,8 @@
 // ai-chat: a user's message in a conversation, answered from the company's cache when the same
 // question (same model, prompt and history) was answered before, else by the model.
-// One round trip to the database on a hit; the conversation is kept either way.
+// One round trip to the database on a hit; the conversation is kept either way, each turn
+// stored with its answer (a failed turn leaves nothing behind). `Idempotency-Key` makes a
+// retried turn replay the stored one.
 import { z } from 'zod';
 import { requireUser } from '../_shared/auth.ts';
 import { readJson } from '../_shared/body.ts';
@@ -14,14 +16,19 @@ import { DEFAULT_MODEL } from '../_shared/model-client.ts';
 import { callRpc } from '../_shared/rpc.ts';
 import { ServerTiming } from '../_shared/server-timing.ts';
 import { serviceClient } from '../_shared/supabase.ts';
+import { idempotencyFrom, releaseClaim, type IdempotencyArgs } from './idempotency.ts';
 import { CONTEXT_TYPES, SYSTEM_PROMPTS, type ContextType } from './prompts.ts';
 import { streamFromModel } from './stream.ts';
-import { answerFromEntry, answerFromModel, type ChatMessage, type ChatResult, type Turn } from './turn.ts';
+import {
+  answerFromEntry, answerFromModel, replayTurn, type ChatMessage, type ChatResult, type StoredTurn, type Turn,
+} from './turn.ts';
 
 const MAX_BODY_BYTES = intEnv('AI_CHAT_MAX_BODY_BYTES', 64 * 1024);
 const MAX_MESSAGE_CHARS = intEnv('AI_CHAT_MAX_MESSAGE_CHARS', 16_000);
 const HISTORY_LIMIT = intEnv('AI_CHAT_HISTORY_LIMIT', 20);
 const LEASE_MS = intEnv('AI_CACHE_LEASE_MS', 30_000);
+/** How long an Idempotency-Key claim blocks duplicates if its request dies: the platform's 150 s request limit. */
+const CLAIM_MS = 150_000;
 const ALLOWED_MODELS = (env('AI_ALLOWED_MODELS') ?? 'gpt-4o-mini,gpt-4o,gpt-4.1,gpt-4.1-mini,gpt-4.1-nano').split(',').map((m) => m.trim());
 
 const Body = z.strictObject({
@@ -47,6 +54,7 @@ async function chat(req: Request): Promise<Response> {
     throw new HttpError(400, 'invalid_request', `model: must be one of ${ALLOWED_MODELS.join(', ')}`);
   }
   const wantsStream = body.stream ?? (req.headers.get('accept') ?? '').includes('text/event-stream');
+  const idempotency = await idempotencyFrom(req.headers, { ...body, model }, CLAIM_MS);
   const db = serviceClient();
 
   let history: ChatMessage[] = [];
@@ -81,23 +89,23 @@ async function chat(req: Request): Promise<Response> {
     leaseMs: LEASE_MS,
   };
 
-  const started = await callRpc<{ conversation_id: string; lookup: LookupResult<ChatResult> | null; assistant_message_id: string | null }>(
-    db,
-    'chat_turn',
-    {
-      p_user_id: caller.userId,
-      p_company_id: body.company_id,
-      p_conversation_id: body.conversation_id ?? null,
-      p_context_type: contextType,
-      p_message: body.message,
-      p_cache: useCache || controls.onlyIfCached ? lookupArgs(target) : null,
-    },
-  );
+  const started = await startTurn({
+    p_user_id: caller.userId,
+    p_company_id: body.company_id,
+    p_conversation_id: body.conversation_id ?? null,
+    p_context_type: contextType,
+    p_message: body.message,
+    p_cache: useCache || controls.onlyIfCached ? lookupArgs(target) : null,
+    p_idempotency: idempotency,
+  });
   timing.mark('db');
   const turn: Turn = {
     userId: caller.userId,
     companyId: body.company_id,
     conversationId: started.conversation_id,
+    contextType,
+    userMessage: body.message,
+    idempotency,
     model,
     messages,
     canonical,
@@ -106,19 +114,56 @@ async function chat(req: Request): Promise<Response> {
     useCache,
     timing,
   };
+  if (started.idempotency === 'replay') return replayTurn(turn, started.replay!, wantsStream);
   const lookup = started.lookup;
 
   if (lookup?.status === 'hit') return answerFromEntry(turn, lookup, 'HIT', started.assistant_message_id!, wantsStream);
   if (controls.onlyIfCached) {
+    // chat_turn wrote nothing for this miss: no conversation, no message, no key.
     throw new HttpError(504, 'not_cached', 'No cached answer for this request (Cache-Control: only-if-cached)', {
       'x-cache': 'MISS',
-      'x-conversation-id': turn.conversationId,
     });
   }
-  if (lookup?.lease === 'held') {
-    const waited = await awaitLeader<ChatResult>(db, target, LEASE_MS + 5_000);
-    if ('hit' in waited) return answerFromEntry(turn, waited.hit, 'COALESCED', null, wantsStream);
+  try {
+    if (lookup?.lease === 'held') {
+      const waited = await awaitLeader<ChatResult>(db, target, LEASE_MS + 5_000);
+      if ('hit' in waited) return await answerFromEntry(turn, waited.hit, 'COALESCED', null, wantsStream);
+    }
+    const stale = lookup?.status === 'miss' ? lookup.stale : null;
+    return wantsStream ? await streamFromModel(turn, stale) : await answerFromModel(turn, stale);
+  } catch (err) {
+    // No answer stored: a retry with the same Idempotency-Key must run again, not wait.
+    await releaseClaim(db, turn.userId, turn.companyId, idempotency);
+    throw err;
   }
-  const stale = lookup?.status === 'miss' ? lookup.stale : null;
-  return wantsStream ? streamFromModel(turn, stale) : answerFromModel(turn, stale);
+}
+
+interface StartedTurn {
+  conversation_id: string;
+  lookup: LookupResult<ChatResult> | null;
+  assistant_message_id: string | null;
+  idempotency: 'claimed' | 'replay' | 'in_progress' | 'mismatch' | null;
+  replay: StoredTurn | null;
+}
+
+/**
+ * chat_turn, waiting while an identical request holding the same Idempotency-Key is still
+ * being answered (it then replays that turn, or runs itself if that request failed).
+ */
+async function startTurn(args: Record<string, unknown> & { p_idempotency: IdempotencyArgs | null }): Promise<StartedTurn> {
+  const db = serviceClient();
+  const end = Date.now() + LEASE_MS + 5_000;
+  for (let delay = 10; ; delay = Math.min(Math.ceil(delay * 1.6), 250)) {
+    const started = await callRpc<StartedTurn>(db, 'chat_turn', args);
+    if (started.idempotency === 'mismatch') {
+      throw new HttpError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request');
+    }
+    if (started.idempotency !== 'in_progress') return started;
+    if (Date.now() + delay > end) {
+      throw new HttpError(409, 'idempotency_in_progress', 'A request with this Idempotency-Key is still being answered; retry shortly', {
+        'retry-after': '5',
+      });
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }

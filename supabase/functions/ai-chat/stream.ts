@@ -1,15 +1,15 @@
 // ai-chat with `stream: true`: the model's answer as OpenAI-style SSE, stored once complete.
-import { releaseLease, type CacheEntry, type CacheStatus } from '../_shared/cache.ts';
+import type { CacheEntry, CacheStatus } from '../_shared/cache.ts';
 import { HttpError } from '../_shared/errors.ts';
 import { modelClient, upstreamFailure } from '../_shared/model-client.ts';
 import { chunk, SSE_DONE, sseData, sseHeaders, usageChunk, type ChunkMeta } from '../_shared/sse.ts';
-import { serviceClient } from '../_shared/supabase.ts';
-import { completeTurn, headersFor, onModelFailure, type ChatResult, type Turn, type Usage } from './turn.ts';
+import { abandonTurn, completeTurn, headersFor, onModelFailure, type ChatResult, type Turn, type Usage } from './turn.ts';
 
 /**
  * Streams the model's answer as it comes. The final chunk and [DONE] are sent only once the
  * answer is stored, so a client that saw the end of the stream can rely on it being kept.
- * An aborted or failed stream is never cached.
+ * An aborted or failed stream is never cached and writes no message (the turn is stored only
+ * with its answer); its lease and Idempotency-Key claim are given back.
  */
 export async function streamFromModel(turn: Turn, stale: CacheEntry<ChatResult> | null): Promise<Response> {
   let upstream;
@@ -53,19 +53,19 @@ export async function streamFromModel(turn: Turn, stale: CacheEntry<ChatResult> 
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
       } catch (err) {
+        await abandonTurn(turn, !aborted);
         if (aborted) return;
-        await releaseLease(serviceClient(), turn.target, true);
         const f = upstreamFailure(err);
         c.enqueue(sseData({ error: { code: 'model_stream_failed', message: `${f.message}; the partial answer was not kept` } }));
         c.close();
         return;
       }
       if (aborted) {
-        await releaseLease(serviceClient(), turn.target, false);
+        await abandonTurn(turn, false);
         return;
       }
       if (!finishReason) {
-        await releaseLease(serviceClient(), turn.target, true);
+        await abandonTurn(turn, true);
         c.enqueue(sseData({ error: { code: 'model_stream_failed', message: 'The model stream ended early; the partial answer was not kept' } }));
         c.close();
         return;
@@ -77,7 +77,7 @@ export async function streamFromModel(turn: Turn, stale: CacheEntry<ChatResult> 
         c.enqueue(usageChunk(meta, finalUsage, { conversation_id: turn.conversationId, message_id: messageId, from_cache: false, cache: status }));
         c.enqueue(SSE_DONE);
       } catch (err) {
-        await releaseLease(serviceClient(), turn.target, false);
+        await abandonTurn(turn, false);
         const message = err instanceof HttpError ? err.message : 'The answer could not be stored';
         c.enqueue(sseData({ error: { code: 'storage_failed', message } }));
       }

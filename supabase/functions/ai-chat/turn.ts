@@ -1,5 +1,7 @@
-// One ai-chat turn after its lookup: answering from an entry (HIT, COALESCED, STALE) or from
-// the model, and storing the assistant message with the entry in one round trip.
+// One ai-chat turn after its lookup: answering from an entry (HIT, COALESCED, STALE), from the
+// model, or replaying a stored turn (Idempotency-Key). A turn is written with its outcome: the
+// user message and the assistant message are stored together, with the entry, in one round
+// trip once the answer exists; a failed turn writes nothing (no orphan question).
 import { releaseLease, storeArgs, type CacheEntry, type CacheStatus, type CacheTarget } from '../_shared/cache.ts';
 import type { CacheControls } from '../_shared/cache-control.ts';
 import { CACHE_KEY_VERSION } from '../_shared/cache-key.ts';
@@ -11,6 +13,7 @@ import { callRpc } from '../_shared/rpc.ts';
 import type { ServerTiming } from '../_shared/server-timing.ts';
 import { chunk, SSE_DONE, sseHeaders, splitForReplay, usageChunk, type ChunkMeta } from '../_shared/sse.ts';
 import { serviceClient } from '../_shared/supabase.ts';
+import { releaseClaim, type IdempotencyArgs } from './idempotency.ts';
 
 const TTL_SECONDS = intEnv('AI_CACHE_TTL_SECONDS', 7 * 24 * 3600);
 const STORE_PROMPTS = env('AI_CACHE_STORE_PROMPTS') !== 'false';
@@ -28,7 +31,12 @@ export interface ChatResult {
 export interface Turn {
   userId: string;
   companyId: string;
+  /** For a new conversation: the id it is stored under with the turn's first answer. */
   conversationId: string;
+  contextType: string;
+  /** The user's question, stored with the answer. */
+  userMessage: string;
+  idempotency: IdempotencyArgs | null;
   model: string;
   messages: ChatMessage[];
   canonical: Record<string, unknown>;
@@ -36,6 +44,29 @@ export interface Turn {
   controls: CacheControls;
   useCache: boolean;
   timing: ServerTiming;
+}
+
+/** What a turn answers: fresh, from an entry, or replayed from an earlier request with the same Idempotency-Key. */
+export interface TurnAnswer {
+  messageId: string;
+  content: string;
+  fromCache: boolean;
+  status: CacheStatus;
+  model: string;
+  usage: Usage;
+  finishReason: string;
+  ageSeconds: number;
+}
+
+/** A turn stored by an earlier request with the same Idempotency-Key (chat_turn's `replay`). */
+export interface StoredTurn {
+  conversation_id: string;
+  message_id: string;
+  message: string;
+  model: string;
+  usage: Usage;
+  from_cache: boolean;
+  cache: CacheStatus;
 }
 
 export function headersFor(turn: Turn, status: CacheStatus, ageSeconds: number): Record<string, string> {
@@ -60,36 +91,60 @@ export async function answerFromEntry(
   wantsStream: boolean,
 ): Promise<Response> {
   const content = entry.cached_result.message.content;
+  const usage = entryUsage(entry);
   let messageId = storedMessageId;
   if (!messageId) {
-    const done = await callRpc<{ assistant_message_id: string }>(serviceClient(), 'chat_turn_complete', {
-      p_user_id: turn.userId,
-      p_company_id: turn.companyId,
-      p_conversation_id: turn.conversationId,
+    messageId = await storeTurn(turn, {
       p_content: content,
       p_tokens_used: 0,
       p_model: entry.model,
       p_from_cache: true,
       p_metadata: { cache: status, cache_id: entry.id, age_seconds: entry.age_seconds, tokens_saved: entry.total_tokens },
+      p_response: { model: entry.model, usage, from_cache: true, cache: status },
     });
-    messageId = done.assistant_message_id;
   }
-  const headers = headersFor(turn, status, entry.age_seconds);
-  const usage = entryUsage(entry);
+  const answer: TurnAnswer = {
+    messageId,
+    content,
+    fromCache: true,
+    status,
+    model: entry.model,
+    usage,
+    finishReason: entry.cached_result.finish_reason ?? 'stop',
+    ageSeconds: entry.age_seconds,
+  };
+  return respond(turn, answer, wantsStream);
+}
+
+/** The same turn again, for a retry carrying the Idempotency-Key of a stored turn: no model call, nothing written. */
+export function replayTurn(turn: Turn, stored: StoredTurn, wantsStream: boolean): Response {
+  const answer: TurnAnswer = {
+    messageId: stored.message_id,
+    content: stored.message,
+    fromCache: stored.from_cache,
+    status: stored.cache,
+    model: stored.model,
+    usage: stored.usage,
+    finishReason: 'stop',
+    ageSeconds: 0,
+  };
+  return respond({ ...turn, conversationId: stored.conversation_id }, answer, wantsStream, { 'idempotent-replayed': 'true' });
+}
+
+/** An answer as JSON, or replayed as an OpenAI-style stream. */
+function respond(turn: Turn, a: TurnAnswer, wantsStream: boolean, extraHeaders: Record<string, string> = {}): Response {
+  const headers = { ...headersFor(turn, a.status, a.ageSeconds), ...extraHeaders };
+  const tail = { conversation_id: turn.conversationId, message_id: a.messageId, from_cache: a.fromCache, cache: a.status };
   if (!wantsStream) {
-    return jsonResponse(
-      { conversation_id: turn.conversationId, message_id: messageId, message: content, from_cache: true, cache: status, model: entry.model, usage },
-      200,
-      headers,
-    );
+    return jsonResponse({ ...tail, message: a.content, model: a.model, usage: a.usage }, 200, headers);
   }
-  const meta: ChunkMeta = { id: `chatcmpl-${messageId}`, model: entry.model, created: Math.floor(Date.now() / 1000) };
+  const meta: ChunkMeta = { id: `chatcmpl-${a.messageId}`, model: a.model, created: Math.floor(Date.now() / 1000) };
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       c.enqueue(chunk(meta, { role: 'assistant', content: '' }, null, { conversation_id: turn.conversationId }));
-      for (const part of splitForReplay(content)) c.enqueue(chunk(meta, { content: part }));
-      c.enqueue(chunk(meta, {}, entry.cached_result.finish_reason ?? 'stop'));
-      c.enqueue(usageChunk(meta, usage, { conversation_id: turn.conversationId, message_id: messageId, from_cache: true, cache: status }));
+      for (const part of splitForReplay(a.content)) c.enqueue(chunk(meta, { content: part }));
+      c.enqueue(chunk(meta, {}, a.finishReason));
+      c.enqueue(usageChunk(meta, a.usage, tail));
       c.enqueue(SSE_DONE);
       c.close();
     },
@@ -97,28 +152,62 @@ export async function answerFromEntry(
   return new Response(body, { status: 200, headers: sseHeaders(headers) });
 }
 
+/** Stores the answered turn (question + answer, the conversation when new, the entry, the key) in one round trip. */
+async function storeTurn(turn: Turn, args: Record<string, unknown>): Promise<string> {
+  const done = await callRpc<{ assistant_message_id: string }>(serviceClient(), 'chat_turn_complete', {
+    p_user_id: turn.userId,
+    p_company_id: turn.companyId,
+    p_conversation_id: turn.conversationId,
+    p_context_type: turn.contextType,
+    p_user_message: turn.userMessage,
+    p_idempotency: turn.idempotency,
+    ...args,
+  });
+  return done.assistant_message_id;
+}
+
+/** A turn that ends without an answer gives back its lease (`failed`: counted as an upstream error) and its key. */
+export async function abandonTurn(turn: Turn, failed: boolean): Promise<void> {
+  await Promise.all([
+    releaseLease(serviceClient(), turn.target, failed),
+    releaseClaim(serviceClient(), turn.userId, turn.companyId, turn.idempotency),
+  ]);
+}
+
+/**
+ * What a chat entry keeps of its request, for operators (service role only): the canonical
+ * request without the conversation's history, and only the new question. The history is
+ * already in the key; storing it again with every answer would copy a member's whole
+ * conversation into the cache once per turn.
+ */
+function storedRequest(turn: Turn): Record<string, unknown> | null {
+  if (!STORE_PROMPTS) return null;
+  const { messages: _history, ...rest } = turn.canonical;
+  return { ...rest, prompt: turn.userMessage, history_messages: Math.max(0, turn.messages.length - 2) };
+}
+
 /** The model failed: serve the expired entry if one exists (STALE), else a clear 5xx. */
 export async function onModelFailure(turn: Turn, stale: CacheEntry<ChatResult> | null, err: unknown, wantsStream: boolean): Promise<Response> {
   await releaseLease(serviceClient(), turn.target, true);
+  if (!stale || turn.controls.noStore) await releaseClaim(serviceClient(), turn.userId, turn.companyId, turn.idempotency);
   if (stale && !turn.controls.noStore) return answerFromEntry(turn, stale, 'STALE', null, wantsStream);
   const f = upstreamFailure(err);
   throw new HttpError(f.status, f.code, f.message, {
     ...(f.retryAfter ? { 'retry-after': f.retryAfter } : {}),
     'x-cache': turn.useCache ? 'MISS' : 'BYPASS',
-    'x-conversation-id': turn.conversationId,
   });
 }
 
-/** Persists the assistant message and, when cacheable, the entry, in one round trip. */
+/**
+ * Persists the turn and, when cacheable, the entry, in one round trip. An answer that is not
+ * cached (no-store, refusal, truncated) is still spend: recorded as an uncached upstream call.
+ */
 export async function completeTurn(turn: Turn, content: string, finishReason: string | null, refusal: string | null, usage: Usage, servedModel: string) {
   const cacheable = !turn.controls.noStore && isCacheable({ content, finishReason, refusal, toolCalls: null });
   const cost = costUsd(turn.model, usage.prompt_tokens, usage.completion_tokens);
   const result: ChatResult = { message: { role: 'assistant', content }, finish_reason: finishReason ?? 'stop', model: servedModel, usage };
   const status: CacheStatus = turn.useCache ? 'MISS' : 'BYPASS';
-  const done = await callRpc<{ assistant_message_id: string }>(serviceClient(), 'chat_turn_complete', {
-    p_user_id: turn.userId,
-    p_company_id: turn.companyId,
-    p_conversation_id: turn.conversationId,
+  const messageId = await storeTurn(turn, {
     p_content: refusal ?? content,
     p_tokens_used: usage.total_tokens,
     p_model: servedModel,
@@ -127,7 +216,7 @@ export async function completeTurn(turn: Turn, content: string, finishReason: st
     p_store: cacheable
       ? storeArgs(turn.target, {
         model: turn.model,
-        request: STORE_PROMPTS ? turn.canonical : null,
+        request: storedRequest(turn),
         result,
         promptTokens: usage.prompt_tokens,
         completionTokens: usage.completion_tokens,
@@ -136,10 +225,14 @@ export async function completeTurn(turn: Turn, content: string, finishReason: st
         keyVersion: CACHE_KEY_VERSION,
       })
       : null,
+    p_uncached_call: cacheable
+      ? null
+      : { cache_type: turn.target.type, prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, cost_usd: cost },
+    p_response: { model: servedModel, usage, from_cache: false, cache: status },
   });
   // cache_store released the lease; an answer we refuse to cache must release it here.
   if (!cacheable && turn.useCache) await releaseLease(serviceClient(), turn.target, false);
-  return { messageId: done.assistant_message_id, status };
+  return { messageId, status };
 }
 
 export async function answerFromModel(turn: Turn, stale: CacheEntry<ChatResult> | null): Promise<Response> {

@@ -26,6 +26,10 @@ export interface TypeMetrics {
   upstream_errors: number;
   upstream_tokens: number;
   upstream_cost_usd: number;
+  /** Calls whose answer was not cached (no-store, refusal, truncated): a subset of upstream_calls. */
+  uncached_calls: number;
+  uncached_tokens: number;
+  uncached_cost_usd: number;
 }
 
 export interface CronJobStatus {
@@ -79,10 +83,23 @@ const PER_TYPE: Array<[name: string, type: MetricType, help: string, value: (t: 
     'US dollars not spent thanks to hits (each hit saves the stored cost of its entry, priced when it was written).',
     (t) => t.cost_saved_usd,
   ],
-  ['ai_upstream_calls_total', 'counter', 'Successful model calls whose answer was stored.', (t) => t.upstream_calls],
+  [
+    'ai_upstream_calls_total',
+    'counter',
+    'Successful model calls, cached or not (no-store and uncacheable answers included; see ai_upstream_uncached_calls_total).',
+    (t) => t.upstream_calls,
+  ],
   ['ai_upstream_errors_total', 'counter', 'Failed model calls.', (t) => t.upstream_errors],
-  ['ai_upstream_tokens_total', 'counter', 'Tokens spent on model calls.', (t) => t.upstream_tokens],
-  ['ai_upstream_cost_usd_total', 'counter', 'US dollars spent on model calls.', (t) => t.upstream_cost_usd],
+  ['ai_upstream_tokens_total', 'counter', 'Tokens spent on model calls (all of them).', (t) => t.upstream_tokens],
+  ['ai_upstream_cost_usd_total', 'counter', 'US dollars spent on model calls (all of them).', (t) => t.upstream_cost_usd],
+  [
+    'ai_upstream_uncached_calls_total',
+    'counter',
+    'Model calls whose answer was not cached (Cache-Control no-store, refusal, truncated): spend without savings. Included in ai_upstream_calls_total.',
+    (t) => t.uncached_calls,
+  ],
+  ['ai_upstream_uncached_tokens_total', 'counter', 'Tokens spent on model calls whose answer was not cached.', (t) => t.uncached_tokens],
+  ['ai_upstream_uncached_cost_usd_total', 'counter', 'US dollars spent on model calls whose answer was not cached.', (t) => t.uncached_cost_usd],
 ];
 
 const seconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0);
@@ -167,6 +184,9 @@ function numbers(t: TypeMetrics): TypeMetrics {
     upstream_errors: Number(t.upstream_errors),
     upstream_tokens: Number(t.upstream_tokens),
     upstream_cost_usd: Number(t.upstream_cost_usd),
+    uncached_calls: Number(t.uncached_calls ?? 0),
+    uncached_tokens: Number(t.uncached_tokens ?? 0),
+    uncached_cost_usd: Number(t.uncached_cost_usd ?? 0),
   };
 }
 

@@ -31,6 +31,7 @@ import { costUsd } from '../_shared/pricing.ts';
 import { rateLimitFromEnv, rateLimitHeaders, type RateLimitState, takeToken } from '../_shared/rate-limit.ts';
 import { callRpc } from '../_shared/rpc.ts';
 import { completeStructured, InvalidModelOutputError, type Usage } from '../_shared/structured-output.ts';
+import { recordUncachedCall } from '../_shared/spend.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import {
   Answer,
@@ -236,7 +237,15 @@ async function fromModel(
   }
 
   const status: CacheStatus = ctx.useCache ? 'MISS' : 'BYPASS';
-  if (!ctx.controls.noStore) {
+  if (ctx.controls.noStore) {
+    await recordUncachedCall(db, {
+      companyId: ctx.target.companyId,
+      cacheType: CACHE_TYPE,
+      promptTokens: result.usage.prompt_tokens,
+      completionTokens: result.usage.completion_tokens,
+      costUsd: costUsd(model, result.usage.prompt_tokens, result.usage.completion_tokens),
+    });
+  } else {
     const stored: SuggestResult = { ...result.value, model: result.model, usage: result.usage };
     try {
       await store(db, ctx.target, {

@@ -21,7 +21,8 @@ select columns_are('public', 'ai_cache', array[
   'created_at', 'expires_at'], 'ai_cache columns');
 select columns_are('public', 'ai_cache_stats_daily', array[
   'id', 'day', 'company_id', 'cache_type', 'hits', 'misses', 'tokens_saved', 'cost_saved_usd',
-  'upstream_calls', 'upstream_errors', 'upstream_tokens', 'upstream_cost_usd'], 'ai_cache_stats_daily columns');
+  'upstream_calls', 'upstream_errors', 'upstream_tokens', 'upstream_cost_usd',
+  'uncached_calls', 'uncached_tokens', 'uncached_cost_usd'], 'ai_cache_stats_daily columns');
 select columns_are('public', 'ai_conversations', array[
   'id', 'company_id', 'user_id', 'title', 'context_type', 'message_count', 'is_archived',
   'created_at', 'updated_at', 'last_message_at'], 'ai_conversations columns');
@@ -29,7 +30,7 @@ select columns_are('public', 'ai_messages', array[
   'id', 'conversation_id', 'seq', 'role', 'content', 'metadata', 'tokens_used', 'model',
   'from_cache', 'created_at'], 'ai_messages columns');
 select columns_are('private', 'ai_cache_events', array[
-  'id', 'at', 'company_id', 'cache_type', 'cache_id', 'kind', 'tokens', 'cost_usd'], 'ai_cache_events columns');
+  'id', 'at', 'company_id', 'cache_type', 'cache_id', 'kind', 'tokens', 'cost_usd', 'uncached'], 'ai_cache_events columns');
 select columns_are('private', 'ai_cache_leases', array[
   'id', 'company_id', 'cache_key', 'cache_type', 'owner', 'acquired_at', 'expires_at'], 'ai_cache_leases columns');
 
@@ -41,7 +42,7 @@ select col_type_is('public', 'ai_cache', 'key_version', 'smallint', 'ai_cache.ke
 select col_type_is('public', 'ai_cache', 'cached_result', 'jsonb', 'ai_cache.cached_result is jsonb');
 select col_not_null('public', 'ai_cache', 'cached_result', 'ai_cache.cached_result is not null');
 select col_is_null('public', 'ai_cache', 'request', 'ai_cache.request may be null (prompt storage off)');
-select col_type_is('public', 'ai_cache', 'cost_usd', 'numeric(12,6)', 'ai_cache.cost_usd is numeric(12,6)');
+select col_type_is('public', 'ai_cache', 'cost_usd', 'numeric(20,12)', 'ai_cache.cost_usd is numeric(20,12) (micro-cent exact)');
 select col_type_is('public', 'ai_cache', 'hit_count', 'bigint', 'ai_cache.hit_count is bigint');
 select col_default_is('public', 'ai_cache', 'hit_count', '0', 'ai_cache.hit_count defaults to 0');
 select col_not_null('public', 'ai_cache', 'expires_at', 'ai_cache.expires_at is not null');

@@ -105,7 +105,6 @@ select set_eq($$
     and has_table_privilege('authenticated', c.oid, priv)
 $$, $$ values
   ('company_members', 'SELECT'),
-  ('ai_cache', 'SELECT'),
   ('ai_cache_stats_daily', 'SELECT'),
   ('ai_conversations', 'SELECT'), ('ai_conversations', 'DELETE'),
   ('ai_messages', 'SELECT'), ('ai_messages', 'DELETE')

@@ -48,8 +48,8 @@ select throws_ok($$insert into public.ai_cache (company_id, cache_key, cache_typ
 -- admin of A -------------------------------------------------------------------------------
 reset role;
 select tests.authenticate_as('admin_a');
-select results_eq($$select cache_key from public.ai_cache order by cache_key$$,
-  $$values (repeat('1', 64)), (repeat('2', 64))$$,
+select results_eq($$select cache_type from public.ai_cache order by cache_type$$,
+  $$values ('chat'::text), ('suggestions'::text)$$,
   'an admin reads exactly their company''s entries (not B''s, not global)');
 select is((select count(*)::int from public.ai_cache where company_id is null), 0, 'an admin never reads global entries');
 select results_eq($$select hits from public.ai_cache_stats_daily$$, $$values (5::bigint)$$,
@@ -77,7 +77,7 @@ select throws_ok($$delete from public.ai_cache$$, '42501', null, 'an owner canno
 -- admin of B, outsider -----------------------------------------------------------------------
 reset role;
 select tests.authenticate_as('admin_b');
-select results_eq($$select cache_key from public.ai_cache$$, $$values (repeat('3', 64))$$,
+select results_eq($$select company_id from public.ai_cache$$, $$values ('b0000000-0000-4000-8000-00000000000b'::uuid)$$,
   'the admin of B reads only B''s entry');
 select results_eq($$select hits from public.ai_cache_stats_daily$$, $$values (7::bigint)$$,
   'the admin of B reads only B''s stats');

@@ -152,7 +152,8 @@ select is((select c from jsonb_array_elements(public.get_cache_stats_by_company(
            where c ->> 'company_id' = :company_a),
   jsonb_build_object('company_id', :company_a::uuid, 'entries', 6, 'expired_entries', 2, 'hits', 5, 'misses', 4,
                      'total_uses', 11, 'hit_rate', 0.5556, 'reuse_rate', 0.8333, 'tokens_saved', 260,
-                     'cost_saved_usd', 0.0055, 'upstream_calls', 1, 'upstream_errors', 1),
+                     'cost_saved_usd', 0.0055, 'upstream_calls', 1, 'upstream_errors', 1,
+                     'upstream_tokens', 20, 'upstream_cost_usd', 0.0005, 'uncached_calls', 0, 'uncached_cost_usd', 0),
   'A''s statistics: folded + unfolded hits, rates, savings from stored costs');
 
 -- Metrics document.
@@ -160,7 +161,8 @@ select is((select t from jsonb_array_elements(public.get_cache_metrics() -> 'by_
            where t ->> 'cache_type' = 't060_type'),
   jsonb_build_object('cache_type', 't060_type', 'entries', 3, 'expired_entries', 1, 'hits', 3, 'misses', 2,
                      'tokens_saved', 60, 'cost_saved_usd', 0.0015, 'upstream_calls', 1, 'upstream_errors', 1,
-                     'upstream_tokens', 20, 'upstream_cost_usd', 0.0005),
+                     'upstream_tokens', 20, 'upstream_cost_usd', 0.0005,
+                     'uncached_calls', 0, 'uncached_tokens', 0, 'uncached_cost_usd', 0),
   'metrics per cache type');
 select ok((public.get_cache_metrics() -> 'jobs') @> '[{"job": "ai-cache-cleanup", "schedule": "0 3 * * *"}]',
   'metrics list the nightly cleanup job');
