@@ -4,7 +4,7 @@ export const corsHeaders: Record<string, string> = {
   'Access-Control-Allow-Headers':
     'authorization, x-client-info, apikey, content-type, cache-control, x-cache-ttl, accept, x-forwarded-for',
   'Access-Control-Allow-Methods': 'POST, GET, OPTIONS',
-  'Access-Control-Expose-Headers': 'x-cache, age, retry-after, x-conversation-id, x-ratelimit-limit, x-ratelimit-remaining',
+  'Access-Control-Expose-Headers': 'x-cache, x-cache-warning, age, retry-after, x-conversation-id, x-ratelimit-limit, x-ratelimit-remaining',
 };
 
 export function preflight(): Response {

@@ -4,10 +4,11 @@
 // same text must always give the same key whether or not the database would have taken it.
 import { z } from 'zod';
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /** U+0000 removed; each lone surrogate (half of an emoji cut in two) replaced by U+FFFD. */
 export function storableText(text: string): string {
-  const noNul = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
-  return noNul.toWellFormed();
+  return text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\uFFFD');
 }
 
 /** A zod string cleaned with storableText before any other check (length, trim) runs. */

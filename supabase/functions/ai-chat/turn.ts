@@ -1,11 +1,12 @@
 // One ai-chat turn after its lookup: answering from an entry (HIT, COALESCED, STALE) or from
 // the model, and storing the assistant message with the entry in one round trip.
-import { releaseLease, storeArgs, type CacheEntry, type CacheStatus, type CacheTarget } from '../_shared/cache.ts';
+import { type Lease, STORE_FAILED, storeArgs, type CacheEntry, type CacheStatus, type CacheTarget } from '../_shared/cache.ts';
 import type { CacheControls } from '../_shared/cache-control.ts';
+import type { Deadline } from '../_shared/deadline.ts';
 import { CACHE_KEY_VERSION } from '../_shared/cache-key.ts';
 import { env, intEnv } from '../_shared/env.ts';
 import { HttpError, jsonResponse } from '../_shared/errors.ts';
-import { isCacheable, modelClient, upstreamFailure } from '../_shared/model-client.ts';
+import { isCacheable, modelClient, upstreamFailure, withinDeadline } from '../_shared/model-client.ts';
 import { costUsd } from '../_shared/pricing.ts';
 import { callRpc } from '../_shared/rpc.ts';
 import type { ServerTiming } from '../_shared/server-timing.ts';
@@ -36,6 +37,7 @@ export interface Turn {
   controls: CacheControls;
   useCache: boolean;
   timing: ServerTiming;
+  deadline: Deadline;
 }
 
 export function headersFor(turn: Turn, status: CacheStatus, ageSeconds: number): Record<string, string> {
@@ -98,8 +100,8 @@ export async function answerFromEntry(
 }
 
 /** The model failed: serve the expired entry if one exists (STALE), else a clear 5xx. */
-export async function onModelFailure(turn: Turn, stale: CacheEntry<ChatResult> | null, err: unknown, wantsStream: boolean): Promise<Response> {
-  await releaseLease(serviceClient(), turn.target, true);
+export async function onModelFailure(turn: Turn, lease: Lease, stale: CacheEntry<ChatResult> | null, err: unknown, wantsStream: boolean): Promise<Response> {
+  await lease.release(true);
   if (stale && !turn.controls.noStore) return answerFromEntry(turn, stale, 'STALE', null, wantsStream);
   const f = upstreamFailure(err);
   throw new HttpError(f.status, f.code, f.message, {
@@ -109,13 +111,17 @@ export async function onModelFailure(turn: Turn, stale: CacheEntry<ChatResult> |
   });
 }
 
-/** Persists the assistant message and, when cacheable, the entry, in one round trip. */
-export async function completeTurn(turn: Turn, content: string, finishReason: string | null, refusal: string | null, usage: Usage, servedModel: string) {
+/**
+ * Persists the assistant message and, when cacheable, the entry, in one round trip. A paid
+ * answer is never thrown away: if that fails, the message is stored alone, the spend is
+ * recorded, the lease is given back, and the answer goes out flagged (`storeFailed`).
+ */
+export async function completeTurn(turn: Turn, lease: Lease, content: string, finishReason: string | null, refusal: string | null, usage: Usage, servedModel: string) {
   const cacheable = !turn.controls.noStore && isCacheable({ content, finishReason, refusal, toolCalls: null });
   const cost = costUsd(turn.model, usage.prompt_tokens, usage.completion_tokens);
   const result: ChatResult = { message: { role: 'assistant', content }, finish_reason: finishReason ?? 'stop', model: servedModel, usage };
   const status: CacheStatus = turn.useCache ? 'MISS' : 'BYPASS';
-  const done = await callRpc<{ assistant_message_id: string }>(serviceClient(), 'chat_turn_complete', {
+  const message = {
     p_user_id: turn.userId,
     p_company_id: turn.companyId,
     p_conversation_id: turn.conversationId,
@@ -124,30 +130,52 @@ export async function completeTurn(turn: Turn, content: string, finishReason: st
     p_model: servedModel,
     p_from_cache: false,
     p_metadata: { cache: status, cost_usd: cost, finish_reason: finishReason, ...(refusal ? { refusal: true } : {}), cached: cacheable },
-    p_store: cacheable
-      ? storeArgs(turn.target, {
-        model: turn.model,
-        request: STORE_PROMPTS ? turn.canonical : null,
-        result,
-        promptTokens: usage.prompt_tokens,
-        completionTokens: usage.completion_tokens,
-        costUsd: cost,
-        ttlSeconds: turn.controls.ttlSeconds ?? TTL_SECONDS,
-        keyVersion: CACHE_KEY_VERSION,
-      })
-      : null,
-  });
-  // cache_store released the lease; an answer we refuse to cache must release it here.
-  if (!cacheable && turn.useCache) await releaseLease(serviceClient(), turn.target, false);
-  return { messageId: done.assistant_message_id, status };
+  };
+  try {
+    const done = await callRpc<{ assistant_message_id: string }>(serviceClient(), 'chat_turn_complete', {
+      ...message,
+      p_store: cacheable
+        ? storeArgs(turn.target, {
+          model: turn.model,
+          request: STORE_PROMPTS ? turn.canonical : null,
+          result,
+          promptTokens: usage.prompt_tokens,
+          completionTokens: usage.completion_tokens,
+          costUsd: cost,
+          ttlSeconds: turn.controls.ttlSeconds ?? TTL_SECONDS,
+          keyVersion: CACHE_KEY_VERSION,
+        })
+        : null,
+    });
+    // cache_store released the lease; an answer we refuse to cache releases it here.
+    if (cacheable) lease.stored();
+    else await lease.release(false);
+    return { messageId: done.assistant_message_id as string | null, status, storeFailed: false };
+  } catch (err) {
+    console.error('ai-chat: storing the answer failed:', err);
+    await lease.unstored({ promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, costUsd: cost });
+    let messageId: string | null = null;
+    if (cacheable) {
+      try {
+        const done = await callRpc<{ assistant_message_id: string }>(serviceClient(), 'chat_turn_complete', {
+          ...message,
+          p_metadata: { ...message.p_metadata, cached: false, cache_warning: 'store-failed' },
+        });
+        messageId = done.assistant_message_id;
+      } catch (e) {
+        console.error('ai-chat: storing the assistant message failed:', e);
+      }
+    }
+    return { messageId, status, storeFailed: true };
+  }
 }
 
-export async function answerFromModel(turn: Turn, stale: CacheEntry<ChatResult> | null): Promise<Response> {
+export async function answerFromModel(turn: Turn, lease: Lease, stale: CacheEntry<ChatResult> | null): Promise<Response> {
   let completion;
   try {
-    completion = await modelClient().chat.completions.create({ model: turn.model, messages: turn.messages });
+    completion = await withinDeadline(turn.deadline, (opts) => modelClient().chat.completions.create({ model: turn.model, messages: turn.messages }, opts));
   } catch (err) {
-    return onModelFailure(turn, stale, err, false);
+    return onModelFailure(turn, lease, stale, err, false);
   }
   turn.timing.mark('model');
   const choice = completion.choices[0];
@@ -158,11 +186,11 @@ export async function answerFromModel(turn: Turn, stale: CacheEntry<ChatResult> 
     completion_tokens: completion.usage?.completion_tokens ?? 0,
     total_tokens: completion.usage?.total_tokens ?? 0,
   };
-  const { messageId, status } = await completeTurn(turn, content, choice?.finish_reason ?? null, refusal, usage, completion.model);
+  const { messageId, status, storeFailed } = await completeTurn(turn, lease, content, choice?.finish_reason ?? null, refusal, usage, completion.model);
   turn.timing.mark('store');
   return jsonResponse(
     { conversation_id: turn.conversationId, message_id: messageId, message: refusal ?? content, from_cache: false, cache: status, model: completion.model, usage },
     200,
-    headersFor(turn, status, 0),
+    { ...headersFor(turn, status, 0), ...(storeFailed ? STORE_FAILED : {}) },
   );
 }
