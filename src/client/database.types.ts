@@ -99,8 +99,14 @@ isOneToOne: false
 "cache_poll":
 { Args: { "p_cache_key": string,"p_cache_type": string,"p_company_id": string,"p_lease_ms"?: number,"p_lease_owner"?: string,"p_max_age_seconds"?: number }; Returns: Json
                            },
+"cache_record_spend":
+{ Args: { "p_cache_key"?: string,"p_cache_type": string,"p_company_id": string,"p_completion_tokens": number,"p_cost_usd": number,"p_lease_owner"?: string,"p_prompt_tokens": number }; Returns: Json
+                           },
 "cache_release_lease":
 { Args: { "p_cache_key": string,"p_cache_type"?: string,"p_company_id": string,"p_error"?: boolean,"p_lease_owner": string }; Returns: undefined
+                           },
+"cache_renew_lease":
+{ Args: { "p_cache_key": string,"p_company_id": string,"p_lease_ms": number,"p_lease_owner": string }; Returns: string
                            },
 "cache_store":
 { Args: { "p_cache_key": string,"p_cache_type": string,"p_company_id": string,"p_completion_tokens": number,"p_cost_usd": number,"p_key_version"?: number,"p_lease_owner"?: string,"p_model": string,"p_prompt_tokens": number,"p_request": Json,"p_result": Json,"p_ttl_seconds": number }; Returns: Json
