@@ -77,13 +77,62 @@ describe('canonical cache key', () => {
 });
 
 describe('text normalization', () => {
-  it('keeps line structure but collapses spacing', () => {
-    expect(normalizeText('  a  b \n\n\n\n c\t\td  ')).toBe('a b\n\nc d');
+  it('keeps line structure and relative indentation but collapses inner spacing', () => {
+    expect(normalizeText('  a  b \n\n\n\n  c\t\td  ')).toBe('a b\n\nc d');
+    expect(normalizeText('  a  b \n\n\n\n c\t\td  ')).toBe(' a b\n\nc d');
   });
 
   it('lower-cases and collapses descriptions as seed 000 does, plus NFC', () => {
     expect(normalizeDescription('  Site WEB  pour\nmon  Restaurant ')).toBe('site web pour mon restaurant');
     expect(normalizeDescription('Cafe\u0301')).toBe(normalizeDescription('CAF\u00c9'));
+  });
+});
+
+describe('key v2: prose variants share a key, programs never merge', () => {
+  const user = (content: string): ChatKeyInput => ({ ...base, messages: [base.messages[0], { role: 'user', content }] });
+  const same = async (a: string, b: string) => expect(await key(user(a))).toBe(await key(user(b)));
+  const differ = async (a: string, b: string) => expect(await key(user(a))).not.toBe(await key(user(b)));
+
+  it('is version 2', () => {
+    expect(CACHE_KEY_VERSION).toBe(2);
+  });
+
+  it('folds runs of spaces and tabs, CRLF and CR, NFC/NFD, surrounding blank lines and trailing spaces in prose', async () => {
+    await same('What  is\tVAT?', 'What is VAT?');
+    await same('Line one\r\nLine two\rLine three', 'Line one\nLine two\nLine three');
+    await same('Qu\u0065\u0301 est la TVA ?', 'Qu\u00e9 est la TVA ?');
+    await same('\n\n   What is VAT?   \n\n', 'What is VAT?');
+    await same('para one   \n\n\n\npara two', 'para one\n\npara two');
+    await same('  indented\n  together', 'indented\ntogether');
+  });
+
+  it('keeps indentation: two Python snippets that differ only in indentation never share an answer', async () => {
+    const a = 'Why does this fail?\n\ndef f(x):\n    if x:\n        return 1\n    return 2';
+    const b = 'Why does this fail?\n\ndef f(x):\n    if x:\n        return 1\n        return 2';
+    await differ(a, b);
+    await differ('for i in range(3):\n    print(i)\nprint("done")', 'for i in range(3):\n    print(i)\n    print("done")');
+    await differ('if x:\n\ty()', 'if x:\ny()');
+  });
+
+  it('keeps the inside of fenced code blocks exactly, spaces, tabs and blank lines included', async () => {
+    const fenced = (body: string) => `Explain:\n\n\`\`\`python\n${body}\n\`\`\`\nThanks`;
+    await differ(fenced('x = "a  b"'), fenced('x = "a b"'));
+    await differ(fenced('a = 1\n\n\n\nb = 2'), fenced('a = 1\n\nb = 2'));
+    await differ(fenced('def f():\n  return 1'), fenced('def f():\n    return 1'));
+    await differ('~~~\nx\t= 1\n~~~', '~~~\nx = 1\n~~~');
+    // Prose around a fence still folds.
+    await same(`Explain  this:\r\n\`\`\`\ncode  here\n\`\`\`\r\nThanks   a lot`, 'Explain this:\n```\ncode  here\n```\nThanks a lot');
+    expect(normalizeText('a\n```\n  x  =  1  \n```\n  b   c')).toBe('a\n```\n  x  =  1  \n```\n  b c');
+  });
+
+  it('treats an unclosed fence as code to the end of the text', () => {
+    expect(normalizeText('see:\n```\n  a   b  ')).toBe('see:\n```\n  a   b  ');
+  });
+
+  it('makes text storable the same way everywhere: U+0000 dropped, lone surrogates replaced', async () => {
+    await same('What is\u0000 VAT?', 'What is VAT?');
+    expect(normalizeText('a\ud800b')).toBe('a\ufffdb');
+    expect(normalizeDescription('Site\u0000 web')).toBe('site web');
   });
 });
 

@@ -2,23 +2,67 @@
 // an answer. Bump CACHE_KEY_VERSION whenever the canonical form changes: old entries then
 // simply stop matching (and `ai-cache purge --key-version` drops them).
 import { canonicalJson, sha256Hex } from './canonical-json.ts';
+import { storableText } from './text.ts';
 
-export const CACHE_KEY_VERSION = 1;
+/** 2: indentation and fenced code blocks are kept; text is made storable (see text.ts) first. */
+export const CACHE_KEY_VERSION = 2;
 
-/** NFC, CRLF → LF, runs of spaces/tabs → one space, no spaces around line breaks, at most one blank line, trimmed. */
+/** A fence opens a code block: up to 3 spaces, then 3+ backticks or tildes (CommonMark). */
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+
+/**
+ * The canonical form of message text (key v2). Prose variants share a key; programs that
+ * differ only in indentation do not:
+ * - storable (U+0000 removed, lone surrogates → U+FFFD), Unicode NFC, CRLF / CR → LF;
+ * - inside a fenced code block (``` or ~~~, until the same fence closes it, or the end of the
+ *   text) every line is kept exactly;
+ * - outside: a line's leading whitespace (its indentation) is kept, runs of spaces and tabs
+ *   after it become one space, trailing whitespace is removed; at most one blank line in a
+ *   row; the indentation common to all non-blank lines outside fences is removed (dedent);
+ * - leading and trailing blank lines removed.
+ */
 export function normalizeText(text: string): string {
-  return text
-    .normalize('NFC')
-    .replace(/\r\n?/g, '\n')
-    .replace(/[^\S\n]+/g, ' ')
-    .replace(/ ?\n ?/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  const lines = storableText(text).normalize('NFC').replace(/\r\n?/g, '\n').split('\n');
+  const out: { text: string; code: boolean }[] = [];
+  let fence: string | null = null;
+  for (const line of lines) {
+    if (fence !== null) {
+      const closing = FENCE.exec(line);
+      if (closing && closing[1][0] === fence[0] && closing[1].length >= fence.length && line.trim() === closing[1]) {
+        fence = null;
+        out.push({ text: line.trimEnd(), code: false });
+      } else {
+        out.push({ text: line, code: true });
+      }
+      continue;
+    }
+    const opening = FENCE.exec(line);
+    if (opening && !(opening[1][0] === '`' && line.slice(opening[0].length).includes('`'))) fence = opening[1];
+    const indent = /^[ \t]*/.exec(line)![0];
+    const rest = line.slice(indent.length).replace(/[ \t]+/g, ' ').trimEnd();
+    out.push({ text: rest ? indent + rest : '', code: false });
+  }
+  const prose = out.filter((l) => !l.code && l.text !== '').map((l) => /^[ \t]*/.exec(l.text)![0]);
+  const common = prose.length ? prose.reduce((a, b) => commonPrefix(a, b)) : '';
+  const kept: string[] = [];
+  for (const l of out) {
+    const t = l.code ? l.text : l.text.slice(common.length);
+    if (!l.code && t === '' && (kept.length === 0 || kept[kept.length - 1] === '')) continue;
+    kept.push(t);
+  }
+  while (kept.length && kept[kept.length - 1].trim() === '') kept.pop();
+  return kept.join('\n');
 }
 
-/** Seed 000's rule for suggestions (lower-case, trimmed) plus NFC and collapsed inner whitespace. */
+function commonPrefix(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return a.slice(0, i);
+}
+
+/** Seed 000's rule for suggestions (lower-case, trimmed) plus storable text, NFC and collapsed inner whitespace. */
 export function normalizeDescription(text: string): string {
-  return text.normalize('NFC').toLowerCase().replace(/\s+/g, ' ').trim();
+  return storableText(text).normalize('NFC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
 export interface ChatMessageInput {

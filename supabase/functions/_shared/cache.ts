@@ -1,6 +1,16 @@
 // The cache protocol over the hot-path RPCs: lookup (with the single-flight lease), waiting on
 // another caller's lease, storing and releasing. One shape for every function that caches.
+//
+// Single-flight, in one place: after a miss, leadOrFollow() either makes the request the
+// leader (a Lease it owns for the rest of the request, renewed on a timer while the model
+// works, streams included) or a follower that polls while the leader's lease is alive and
+// is served the leader's answer (COALESCED). A follower whose own deadline comes first
+// answers STALE when an expired entry exists, else 503 coalesce_timeout: it never calls the
+// model without the lease. A leader that dies stops renewing; its lease expires and the next
+// poll of a follower takes it over.
 import type { SupabaseClient } from '@supabase/supabase-js';
+import type { Deadline } from './deadline.ts';
+import { HttpError } from './errors.ts';
 import { callRpc } from './rpc.ts';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS' | 'STALE' | 'COALESCED';
@@ -90,7 +100,7 @@ export function store(db: SupabaseClient, t: CacheTarget, s: StoreRequest): Prom
 }
 
 /** Gives the lease back; with `failed`, records an upstream error for the metrics. Never throws. */
-export async function releaseLease(db: SupabaseClient, t: CacheTarget, failed: boolean): Promise<void> {
+async function releaseLease(db: SupabaseClient, t: CacheTarget, failed: boolean): Promise<void> {
   if (!t.leaseOwner && !failed) return;
   try {
     await callRpc(db, 'cache_release_lease', {
@@ -106,20 +116,167 @@ export async function releaseLease(db: SupabaseClient, t: CacheTarget, failed: b
   }
 }
 
+/** Response headers of an answer the model gave but the cache could not keep (still X-Cache: MISS). */
+export const STORE_FAILED: Record<string, string> = { 'x-cache-warning': 'store-failed' };
+
+/** What one model call cost: recorded even when its answer could not be stored. */
+export interface Spend {
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
 /**
- * Another caller holds the lease for this key: poll with backoff until its answer is stored
- * (a COALESCED hit) or the lease frees up without an answer (we lead now). Gives up at the
- * deadline by leading: a stuck leader never blocks callers forever.
+ * The request's part in single-flight, and the one owner of its lease: whoever leads holds
+ * exactly one Lease and ends it exactly once, by one of stored() (cache_store dropped it with
+ * the entry), unstored() (the answer could not be stored: spend recorded, lease dropped),
+ * release() (no answer, or one not worth caching) or settle() in a `finally` (whatever is
+ * left). While held it is renewed every third of its length, so an answer slower than
+ * AI_CACHE_LEASE_MS keeps its followers waiting instead of sending them to the model.
+ * A lease that is not held (no-cache, or no lease asked) renews nothing; release(true)
+ * still counts the upstream error.
  */
-export async function awaitLeader<R>(db: SupabaseClient, t: CacheTarget, deadlineMs: number): Promise<{ hit: CacheEntry<R> } | { lead: true }> {
+export class Lease {
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #done = false;
+
+  constructor(
+    private readonly db: SupabaseClient,
+    readonly target: CacheTarget,
+    readonly held: boolean,
+    /** Nothing the request does outlives its deadline, so no renewal does either. */
+    private readonly deadline: Deadline,
+  ) {
+    if (held && target.leaseOwner) {
+      this.#timer = setInterval(() => void this.#renew(), Math.max(10, Math.floor(target.leaseMs / 3)));
+    }
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#done) return;
+    if (this.deadline.expired()) return this.#stop();
+    try {
+      const expiresAt = await callRpc<string | null>(this.db, 'cache_renew_lease', {
+        p_company_id: this.target.companyId,
+        p_cache_key: this.target.key,
+        p_lease_owner: this.target.leaseOwner,
+        p_lease_ms: this.target.leaseMs,
+      });
+      // Lost (expired and taken over): stop renewing; our answer is still stored when it comes.
+      if (expiresAt === null) this.#stop();
+    } catch (e) {
+      // One missed renewal is covered by the two left before the lease runs out.
+      console.error('cache_renew_lease failed:', e);
+    }
+  }
+
+  #stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #end(): boolean {
+    this.#stop();
+    if (this.#done) return false;
+    this.#done = true;
+    return true;
+  }
+
+  /** cache_store (alone or inside a caller's own RPC) stored the answer and dropped the lease. */
+  stored(): void {
+    this.#end();
+  }
+
+  /** Gives the lease back; `failed` counts an upstream error. Never throws. */
+  async release(failed: boolean): Promise<void> {
+    if (this.#end() && (this.held || failed)) await releaseLease(this.db, this.target, failed);
+  }
+
+  /**
+   * The model answered and was paid, but the answer could not be stored: records the spend
+   * (a best-effort write of its own) and drops the lease, so followers take over at once.
+   * Never throws.
+   */
+  async unstored(spend: Spend): Promise<void> {
+    if (!this.#end()) return;
+    try {
+      await callRpc(this.db, 'cache_record_spend', {
+        p_company_id: this.target.companyId,
+        p_cache_type: this.target.type,
+        p_prompt_tokens: spend.promptTokens,
+        p_completion_tokens: spend.completionTokens,
+        p_cost_usd: spend.costUsd,
+        p_cache_key: this.target.key,
+        p_lease_owner: this.target.leaseOwner,
+      }, 2);
+    } catch (e) {
+      console.error('cache_record_spend failed:', e);
+      await releaseLease(this.db, this.target, false);
+    }
+  }
+
+  /** For a `finally`: gives back a lease nothing else ended. */
+  async settle(): Promise<void> {
+    await this.release(false);
+  }
+}
+
+/** The outcome of a miss: serve an entry (the leader's answer, or a stale one), or lead. */
+export type MissResolution<R> = { entry: CacheEntry<R>; status: 'COALESCED' | 'STALE' } | { lease: Lease };
+
+/**
+ * After a miss (or no lookup at all, with no-cache / no-store): the request leads with the
+ * lease it acquired (or none), or, when another caller holds the lease, waits for that
+ * caller's answer as long as the lease is alive and its own deadline allows. At the deadline:
+ * the stale entry if there is one, else 503 coalesce_timeout with Retry-After (and
+ * `errorHeaders`, e.g. X-Conversation-Id).
+ */
+export async function leadOrFollow<R>(
+  db: SupabaseClient,
+  t: CacheTarget,
+  found: LookupResult<R> | null,
+  deadline: Deadline,
+  errorHeaders: Record<string, string> = {},
+): Promise<MissResolution<R>> {
+  const miss = found?.status === 'miss' ? found : null;
+  if (miss?.lease !== 'held') return { lease: new Lease(db, t, miss?.lease === 'acquired', deadline) };
+  const waited = await awaitLeader<R>(db, t, deadline);
+  if ('hit' in waited) return { entry: waited.hit, status: 'COALESCED' };
+  if ('lead' in waited) return { lease: new Lease(db, t, true, deadline) };
+  if (miss.stale) return { entry: miss.stale, status: 'STALE' };
+  const leaseLeft = waited.leaseExpiresAt ? Date.parse(waited.leaseExpiresAt) - Date.now() : t.leaseMs;
+  throw new HttpError(
+    503,
+    'coalesce_timeout',
+    'An identical request is still being answered by the model; retry shortly to get its answer from the cache',
+    { ...errorHeaders, 'x-cache': 'MISS', 'retry-after': String(Math.max(1, Math.ceil(leaseLeft / 1000))) },
+  );
+}
+
+/**
+ * Another caller holds the lease for this key: poll with backoff (5 ms growing to 100 ms,
+ * then to 250 ms after two seconds) until its answer is stored (a COALESCED hit), the lease
+ * frees up or expires without an answer (we lead now), or our own deadline passes.
+ */
+async function awaitLeader<R>(
+  db: SupabaseClient,
+  t: CacheTarget,
+  deadline: Deadline,
+): Promise<{ hit: CacheEntry<R> } | { lead: true } | { timeout: true; leaseExpiresAt: string | null }> {
+  const started = Date.now();
   let delay = 5;
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(Math.ceil(delay * 1.6), 100);
-    const r = await callRpc<{ status: 'hit' | 'miss' | 'pending' } & CacheEntry<R>>(db, 'cache_poll', rpcArgs(lookupArgs(t)));
+  let leaseExpiresAt: string | null = null;
+  while (deadline.remaining() > 0) {
+    await new Promise((r) => setTimeout(r, Math.min(delay, deadline.remaining())));
+    delay = Math.min(Math.ceil(delay * 1.6), Date.now() - started < 2_000 ? 100 : 250);
+    const r = await callRpc<{ status: 'hit' | 'miss' | 'pending'; lease_expires_at?: string | null } & CacheEntry<R>>(
+      db,
+      'cache_poll',
+      rpcArgs(lookupArgs(t)),
+    );
     if (r.status === 'hit') return { hit: r };
     if (r.status === 'miss') return { lead: true };
+    leaseExpiresAt = r.lease_expires_at ?? null;
   }
-  return { lead: true };
+  return { timeout: true, leaseExpiresAt };
 }

@@ -53,6 +53,7 @@ const Schema = z.object({
   AI_SUGGEST_TRUSTED_PROXY_HOPS: int(0, 1),
   OPENAI_TIMEOUT_MS: int(1, 60_000),
   OPENAI_MAX_RETRIES: int(0, 2),
+  AI_MODEL_DEADLINE_MS: int(1, 120_000),
   AI_DB_TIMEOUT_MS: int(1, 10_000),
 });
 
@@ -71,6 +72,8 @@ export interface FunctionConfig {
   trustedProxyHops: number;
   openaiTimeoutMs: number;
   openaiMaxRetries: number;
+  /** The whole model budget of one request (every attempt and retry), under the platform's 150 s cut. */
+  modelDeadlineMs: number;
   dbTimeoutMs: number;
 }
 
@@ -120,6 +123,7 @@ export function parseConfig(vars: Record<string, string | undefined>): FunctionC
     trustedProxyHops: c.AI_SUGGEST_TRUSTED_PROXY_HOPS,
     openaiTimeoutMs: c.OPENAI_TIMEOUT_MS,
     openaiMaxRetries: c.OPENAI_MAX_RETRIES,
+    modelDeadlineMs: c.AI_MODEL_DEADLINE_MS,
     dbTimeoutMs: c.AI_DB_TIMEOUT_MS,
   };
 }

@@ -100,7 +100,7 @@ function addUsage(a: Usage, b: OpenAI.Completions.CompletionUsage | undefined): 
 export async function completeStructured<S extends z.ZodType>(
   client: OpenAI,
   req: StructuredRequest<S>,
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; timeout?: number } = {},
 ): Promise<StructuredResult<z.infer<S>>> {
   let usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   let messages: ChatMessage[] = req.messages;
@@ -117,7 +117,7 @@ export async function completeStructured<S extends z.ZodType>(
         ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
         ...(req.maxCompletionTokens !== undefined ? { max_completion_tokens: req.maxCompletionTokens } : {}),
       },
-      { signal: opts.signal },
+      { signal: opts.signal, timeout: opts.timeout },
     );
     usage = addUsage(usage, completion.usage);
     const checked = checkCompletion(completion, req.validator);

@@ -6,16 +6,18 @@
 import { z } from 'zod';
 import { requireUser } from '../_shared/auth.ts';
 import { readJson } from '../_shared/body.ts';
-import { awaitLeader, lookupArgs, type CacheTarget, type LookupResult } from '../_shared/cache.ts';
+import { leadOrFollow, lookupArgs, type CacheTarget, type LookupResult } from '../_shared/cache.ts';
 import { parseCacheControls } from '../_shared/cache-control.ts';
 import { chatCacheKey } from '../_shared/cache-key.ts';
 import { preflight } from '../_shared/cors.ts';
+import { Deadline } from '../_shared/deadline.ts';
 import { env, intEnv } from '../_shared/env.ts';
 import { HttpError, withErrors } from '../_shared/errors.ts';
 import { DEFAULT_MODEL } from '../_shared/model-client.ts';
 import { callRpc } from '../_shared/rpc.ts';
 import { ServerTiming } from '../_shared/server-timing.ts';
 import { serviceClient } from '../_shared/supabase.ts';
+import { userText } from '../_shared/text.ts';
 import { idempotencyFrom, releaseClaim, type IdempotencyArgs } from './idempotency.ts';
 import { CONTEXT_TYPES, SYSTEM_PROMPTS, type ContextType } from './prompts.ts';
 import { streamFromModel } from './stream.ts';
@@ -34,7 +36,7 @@ const ALLOWED_MODELS = (env('AI_ALLOWED_MODELS') ?? 'gpt-4o-mini,gpt-4o,gpt-4.1,
 const Body = z.strictObject({
   company_id: z.guid(),
   conversation_id: z.guid().nullish(),
-  message: z.string().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`),
+  message: userText().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`),
   context_type: z.enum(CONTEXT_TYPES).optional(),
   model: z.string().optional(),
   stream: z.boolean().optional(),
@@ -45,6 +47,7 @@ export const handler = (req: Request): Promise<Response> | Response =>
 
 async function chat(req: Request): Promise<Response> {
   const timing = new ServerTiming();
+  const deadline = new Deadline();
   const caller = await requireUser(req);
   const controls = parseCacheControls(req.headers);
   const body = await readJson(req, Body, MAX_BODY_BYTES);
@@ -113,6 +116,7 @@ async function chat(req: Request): Promise<Response> {
     controls,
     useCache,
     timing,
+    deadline,
   };
   if (started.idempotency === 'replay') return replayTurn(turn, started.replay!, wantsStream);
   const lookup = started.lookup;
@@ -125,12 +129,16 @@ async function chat(req: Request): Promise<Response> {
     });
   }
   try {
-    if (lookup?.lease === 'held') {
-      const waited = await awaitLeader<ChatResult>(db, target, LEASE_MS + 5_000);
-      if ('hit' in waited) return await answerFromEntry(turn, waited.hit, 'COALESCED', null, wantsStream);
-    }
+    const next = await leadOrFollow<ChatResult>(db, target, lookup, deadline, { 'x-conversation-id': turn.conversationId });
+    if ('entry' in next) return await answerFromEntry(turn, next.entry, next.status, null, wantsStream);
     const stale = lookup?.status === 'miss' ? lookup.stale : null;
-    return wantsStream ? await streamFromModel(turn, stale) : await answerFromModel(turn, stale);
+    // streamFromModel settles the lease itself, when its stream ends.
+    if (wantsStream) return await streamFromModel(turn, next.lease, stale);
+    try {
+      return await answerFromModel(turn, next.lease, stale);
+    } finally {
+      await next.lease.settle();
+    }
   } catch (err) {
     // No answer stored: a retry with the same Idempotency-Key must run again, not wait.
     await releaseClaim(db, turn.userId, turn.companyId, idempotency);

@@ -2,12 +2,13 @@
 // model, or replaying a stored turn (Idempotency-Key). A turn is written with its outcome: the
 // user message and the assistant message are stored together, with the entry, in one round
 // trip once the answer exists; a failed turn writes nothing (no orphan question).
-import { releaseLease, storeArgs, type CacheEntry, type CacheStatus, type CacheTarget } from '../_shared/cache.ts';
+import { type Lease, type Spend, STORE_FAILED, storeArgs, type CacheEntry, type CacheStatus, type CacheTarget } from '../_shared/cache.ts';
 import type { CacheControls } from '../_shared/cache-control.ts';
+import type { Deadline } from '../_shared/deadline.ts';
 import { CACHE_KEY_VERSION } from '../_shared/cache-key.ts';
 import { env, intEnv } from '../_shared/env.ts';
 import { HttpError, jsonResponse } from '../_shared/errors.ts';
-import { isCacheable, modelClient, upstreamFailure } from '../_shared/model-client.ts';
+import { isCacheable, modelClient, upstreamFailure, withinDeadline } from '../_shared/model-client.ts';
 import { costUsd } from '../_shared/pricing.ts';
 import { callRpc } from '../_shared/rpc.ts';
 import type { ServerTiming } from '../_shared/server-timing.ts';
@@ -44,11 +45,13 @@ export interface Turn {
   controls: CacheControls;
   useCache: boolean;
   timing: ServerTiming;
+  deadline: Deadline;
 }
 
 /** What a turn answers: fresh, from an entry, or replayed from an earlier request with the same Idempotency-Key. */
 export interface TurnAnswer {
-  messageId: string;
+  /** Null only when a paid answer could not be stored at all (X-Cache-Warning: store-failed). */
+  messageId: string | null;
   content: string;
   fromCache: boolean;
   status: CacheStatus;
@@ -167,9 +170,9 @@ async function storeTurn(turn: Turn, args: Record<string, unknown>): Promise<str
 }
 
 /** A turn that ends without an answer gives back its lease (`failed`: counted as an upstream error) and its key. */
-export async function abandonTurn(turn: Turn, failed: boolean): Promise<void> {
+export async function abandonTurn(turn: Turn, lease: Lease, failed: boolean): Promise<void> {
   await Promise.all([
-    releaseLease(serviceClient(), turn.target, failed),
+    lease.release(failed),
     releaseClaim(serviceClient(), turn.userId, turn.companyId, turn.idempotency),
   ]);
 }
@@ -187,8 +190,8 @@ function storedRequest(turn: Turn): Record<string, unknown> | null {
 }
 
 /** The model failed: serve the expired entry if one exists (STALE), else a clear 5xx. */
-export async function onModelFailure(turn: Turn, stale: CacheEntry<ChatResult> | null, err: unknown, wantsStream: boolean): Promise<Response> {
-  await releaseLease(serviceClient(), turn.target, true);
+export async function onModelFailure(turn: Turn, lease: Lease, stale: CacheEntry<ChatResult> | null, err: unknown, wantsStream: boolean): Promise<Response> {
+  await lease.release(true);
   if (!stale || turn.controls.noStore) await releaseClaim(serviceClient(), turn.userId, turn.companyId, turn.idempotency);
   if (stale && !turn.controls.noStore) return answerFromEntry(turn, stale, 'STALE', null, wantsStream);
   const f = upstreamFailure(err);
@@ -199,48 +202,72 @@ export async function onModelFailure(turn: Turn, stale: CacheEntry<ChatResult> |
 }
 
 /**
- * Persists the turn and, when cacheable, the entry, in one round trip. An answer that is not
- * cached (no-store, refusal, truncated) is still spend: recorded as an uncached upstream call.
+ * Persists the turn (question and answer together) and, when cacheable, the entry, in one
+ * round trip. An answer that is not cached (no-store, refusal, truncated) is still spend:
+ * recorded as an uncached upstream call in the same transaction. A paid answer is never
+ * thrown away: if that write fails, the spend is recorded on its own and the lease given back
+ * (lease.unstored), the turn is stored without the entry, and the answer goes out flagged
+ * (`storeFailed`). Never throws.
  */
-export async function completeTurn(turn: Turn, content: string, finishReason: string | null, refusal: string | null, usage: Usage, servedModel: string) {
+export async function completeTurn(turn: Turn, lease: Lease, content: string, finishReason: string | null, refusal: string | null, usage: Usage, servedModel: string) {
   const cacheable = !turn.controls.noStore && isCacheable({ content, finishReason, refusal, toolCalls: null });
   const cost = costUsd(turn.model, usage.prompt_tokens, usage.completion_tokens);
+  const spend: Spend = { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, costUsd: cost };
   const result: ChatResult = { message: { role: 'assistant', content }, finish_reason: finishReason ?? 'stop', model: servedModel, usage };
   const status: CacheStatus = turn.useCache ? 'MISS' : 'BYPASS';
-  const messageId = await storeTurn(turn, {
+  const message = {
     p_content: refusal ?? content,
     p_tokens_used: usage.total_tokens,
     p_model: servedModel,
     p_from_cache: false,
     p_metadata: { cache: status, cost_usd: cost, finish_reason: finishReason, ...(refusal ? { refusal: true } : {}), cached: cacheable },
-    p_store: cacheable
-      ? storeArgs(turn.target, {
-        model: turn.model,
-        request: storedRequest(turn),
-        result,
-        promptTokens: usage.prompt_tokens,
-        completionTokens: usage.completion_tokens,
-        costUsd: cost,
-        ttlSeconds: turn.controls.ttlSeconds ?? TTL_SECONDS,
-        keyVersion: CACHE_KEY_VERSION,
-      })
-      : null,
-    p_uncached_call: cacheable
-      ? null
-      : { cache_type: turn.target.type, prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, cost_usd: cost },
     p_response: { model: servedModel, usage, from_cache: false, cache: status },
-  });
-  // cache_store released the lease; an answer we refuse to cache must release it here.
-  if (!cacheable && turn.useCache) await releaseLease(serviceClient(), turn.target, false);
-  return { messageId, status };
+  };
+  try {
+    const messageId = await storeTurn(turn, {
+      ...message,
+      p_store: cacheable
+        ? storeArgs(turn.target, {
+          model: turn.model,
+          request: storedRequest(turn),
+          result,
+          ...spend,
+          ttlSeconds: turn.controls.ttlSeconds ?? TTL_SECONDS,
+          keyVersion: CACHE_KEY_VERSION,
+        })
+        : null,
+      p_uncached_call: cacheable
+        ? null
+        : { cache_type: turn.target.type, prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, cost_usd: cost },
+    });
+    // cache_store released the lease with the entry; an answer we refuse to cache releases it here.
+    if (cacheable) lease.stored();
+    else await lease.release(false);
+    return { messageId: messageId as string | null, status, storeFailed: false };
+  } catch (err) {
+    console.error('ai-chat: storing the answer failed:', err);
+    await lease.unstored(spend);
+    try {
+      const messageId = await storeTurn(turn, {
+        ...message,
+        p_metadata: { ...message.p_metadata, cached: false, cache_warning: 'store-failed' },
+      });
+      return { messageId: messageId as string | null, status, storeFailed: true };
+    } catch (e) {
+      console.error('ai-chat: storing the turn failed:', e);
+      // Nothing stored: a retry with the same Idempotency-Key must run again, not replay.
+      await releaseClaim(serviceClient(), turn.userId, turn.companyId, turn.idempotency);
+      return { messageId: null, status, storeFailed: true };
+    }
+  }
 }
 
-export async function answerFromModel(turn: Turn, stale: CacheEntry<ChatResult> | null): Promise<Response> {
+export async function answerFromModel(turn: Turn, lease: Lease, stale: CacheEntry<ChatResult> | null): Promise<Response> {
   let completion;
   try {
-    completion = await modelClient().chat.completions.create({ model: turn.model, messages: turn.messages });
+    completion = await withinDeadline(turn.deadline, (opts) => modelClient().chat.completions.create({ model: turn.model, messages: turn.messages }, opts));
   } catch (err) {
-    return onModelFailure(turn, stale, err, false);
+    return onModelFailure(turn, lease, stale, err, false);
   }
   turn.timing.mark('model');
   const choice = completion.choices[0];
@@ -251,11 +278,11 @@ export async function answerFromModel(turn: Turn, stale: CacheEntry<ChatResult> 
     completion_tokens: completion.usage?.completion_tokens ?? 0,
     total_tokens: completion.usage?.total_tokens ?? 0,
   };
-  const { messageId, status } = await completeTurn(turn, content, choice?.finish_reason ?? null, refusal, usage, completion.model);
+  const { messageId, status, storeFailed } = await completeTurn(turn, lease, content, choice?.finish_reason ?? null, refusal, usage, completion.model);
   turn.timing.mark('store');
   return jsonResponse(
     { conversation_id: turn.conversationId, message_id: messageId, message: refusal ?? content, from_cache: false, cache: status, model: completion.model, usage },
     200,
-    headersFor(turn, status, 0),
+    { ...headersFor(turn, status, 0), ...(storeFailed ? STORE_FAILED : {}) },
   );
 }

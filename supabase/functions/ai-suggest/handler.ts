@@ -10,28 +10,29 @@
 import { type Caller, verifyCaller } from '../_shared/auth.ts';
 import { readJson } from '../_shared/body.ts';
 import {
-  awaitLeader,
   type CacheEntry,
   type CacheStatus,
   type CacheTarget,
+  type Lease,
+  leadOrFollow,
   lookup,
   type LookupResult,
-  releaseLease,
   store,
+  STORE_FAILED,
 } from '../_shared/cache.ts';
 import { type CacheControls, parseCacheControls } from '../_shared/cache-control.ts';
 import { CACHE_KEY_VERSION, normalizeDescription } from '../_shared/cache-key.ts';
 import { canonicalJson, sha256Hex } from '../_shared/canonical-json.ts';
 import { clientAddress } from '../_shared/client-ip.ts';
 import { preflight } from '../_shared/cors.ts';
+import { Deadline } from '../_shared/deadline.ts';
 import { env, intEnv } from '../_shared/env.ts';
 import { errorResponse, HttpError, jsonResponse } from '../_shared/errors.ts';
-import { DEFAULT_MODEL, modelClient, upstreamFailure } from '../_shared/model-client.ts';
+import { DEFAULT_MODEL, modelClient, upstreamFailure, withinDeadline } from '../_shared/model-client.ts';
 import { costUsd } from '../_shared/pricing.ts';
 import { rateLimitFromEnv, rateLimitHeaders, type RateLimitState, takeToken } from '../_shared/rate-limit.ts';
 import { callRpc } from '../_shared/rpc.ts';
 import { completeStructured, InvalidModelOutputError, type Usage } from '../_shared/structured-output.ts';
-import { recordUncachedCall } from '../_shared/spend.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import {
   Answer,
@@ -72,6 +73,7 @@ interface Ctx {
   controls: CacheControls;
   useCache: boolean;
   headers: Record<string, string>;
+  deadline: Deadline;
 }
 
 /** Deno.serve passes the connection info second: used only with AI_SUGGEST_TRUSTED_PROXY_HOPS=0. */
@@ -102,6 +104,7 @@ export async function suggestCacheKey(description: string, scope: string, model:
 }
 
 async function suggest(req: Request, info?: ServeInfo): Promise<Response> {
+  const deadline = new Deadline();
   const caller = await verifyCaller(req);
   const controls = parseCacheControls(req.headers);
   const body = await readJson(req, Body, MAX_BODY_BYTES);
@@ -140,6 +143,7 @@ async function suggest(req: Request, info?: ServeInfo): Promise<Response> {
     controls,
     useCache,
     headers: rateState ? rateLimitHeaders(rateState) : {},
+    deadline,
   };
 
   let found: LookupResult<SuggestResult> | null = null;
@@ -151,12 +155,14 @@ async function suggest(req: Request, info?: ServeInfo): Promise<Response> {
       'x-cache': 'MISS',
     });
   }
-  if (found?.lease === 'held') {
-    const waited = await awaitLeader<SuggestResult>(db, ctx.target, LEASE_MS + 5_000);
-    if ('hit' in waited) return fromEntry(ctx, waited.hit, 'COALESCED');
-  }
+  const next = await leadOrFollow<SuggestResult>(db, ctx.target, found, deadline, ctx.headers);
+  if ('entry' in next) return fromEntry(ctx, next.entry, next.status);
   const stale = found?.status === 'miss' ? found.stale : null;
-  return fromModel(ctx, description, model, canonical, stale);
+  try {
+    return await fromModel(ctx, next.lease, description, model, canonical, stale);
+  } finally {
+    await next.lease.settle();
+  }
 }
 
 function respond(
@@ -165,6 +171,7 @@ function respond(
   fromCache: boolean,
   status: CacheStatus,
   ageSeconds: number,
+  extraHeaders: Record<string, string> = {},
 ): Response {
   return jsonResponse(
     {
@@ -180,7 +187,7 @@ function respond(
       from_cache: fromCache,
     },
     200,
-    { ...ctx.headers, 'x-cache': status, age: String(Math.max(0, Math.floor(ageSeconds))) },
+    { ...ctx.headers, 'x-cache': status, age: String(Math.max(0, Math.floor(ageSeconds))), ...extraHeaders },
   );
 }
 
@@ -190,6 +197,7 @@ function fromEntry(ctx: Ctx, entry: CacheEntry<SuggestResult>, status: CacheStat
 
 async function fromModel(
   ctx: Ctx,
+  lease: Lease,
   description: string,
   model: string,
   canonical: Record<string, unknown>,
@@ -198,7 +206,7 @@ async function fromModel(
   const db = serviceClient();
   let result;
   try {
-    result = await completeStructured(modelClient(), {
+    result = await withinDeadline(ctx.deadline, (opts) => completeStructured(modelClient(), {
       model,
       messages: [
         { role: 'system', content: SYSTEM_PROMPT },
@@ -210,10 +218,10 @@ async function fromModel(
       repairPrompt: (problem) => repairPrompt(description, problem),
       temperature: SAMPLING.temperature,
       maxCompletionTokens: SAMPLING.maxCompletionTokens,
-    });
+    }, opts));
   } catch (err) {
     // Nothing is cached: give the lease back (counted as an upstream error), then STALE or a 5xx.
-    await releaseLease(db, ctx.target, true);
+    await lease.release(true);
     if (stale && !ctx.controls.noStore) return fromEntry(ctx, stale, 'STALE');
     const cacheHeader = { 'x-cache': ctx.useCache ? 'MISS' : 'BYPASS' };
     if (err instanceof InvalidModelOutputError) {
@@ -237,32 +245,32 @@ async function fromModel(
   }
 
   const status: CacheStatus = ctx.useCache ? 'MISS' : 'BYPASS';
+  const spend = {
+    promptTokens: result.usage.prompt_tokens,
+    completionTokens: result.usage.completion_tokens,
+    costUsd: costUsd(model, result.usage.prompt_tokens, result.usage.completion_tokens),
+  };
   if (ctx.controls.noStore) {
-    await recordUncachedCall(db, {
-      companyId: ctx.target.companyId,
-      cacheType: CACHE_TYPE,
-      promptTokens: result.usage.prompt_tokens,
-      completionTokens: result.usage.completion_tokens,
-      costUsd: costUsd(model, result.usage.prompt_tokens, result.usage.completion_tokens),
+    // Not kept, but paid: counted as an upstream call.
+    await lease.unstored(spend);
+    return respond(ctx, result.value, false, status, 0);
+  }
+  const stored: SuggestResult = { ...result.value, model: result.model, usage: result.usage };
+  try {
+    await store(db, ctx.target, {
+      model,
+      request: STORE_PROMPTS ? canonical : null,
+      result: stored,
+      ...spend,
+      ttlSeconds: ctx.controls.ttlSeconds ?? TTL_SECONDS,
+      keyVersion: CACHE_KEY_VERSION,
     });
-  } else {
-    const stored: SuggestResult = { ...result.value, model: result.model, usage: result.usage };
-    try {
-      await store(db, ctx.target, {
-        model,
-        request: STORE_PROMPTS ? canonical : null,
-        result: stored,
-        promptTokens: result.usage.prompt_tokens,
-        completionTokens: result.usage.completion_tokens,
-        costUsd: costUsd(model, result.usage.prompt_tokens, result.usage.completion_tokens),
-        ttlSeconds: ctx.controls.ttlSeconds ?? TTL_SECONDS,
-        keyVersion: CACHE_KEY_VERSION,
-      });
-    } catch (err) {
-      // The answer is good; failing to keep it must not cost the caller their answer.
-      console.error('ai-suggest: cache_store failed:', err);
-      await releaseLease(db, ctx.target, false);
-    }
+    lease.stored();
+  } catch (err) {
+    // The answer is paid for: the caller gets it, flagged; its cost is still counted.
+    console.error('ai-suggest: cache_store failed:', err);
+    await lease.unstored(spend);
+    return respond(ctx, result.value, false, status, 0, STORE_FAILED);
   }
   return respond(ctx, result.value, false, status, 0);
 }

@@ -1,6 +1,7 @@
 // The request body of ai-suggest: { description_projet, company_id? }.
 import { z } from 'zod';
 import { intEnv } from '../_shared/env.ts';
+import { storableText } from '../_shared/text.ts';
 
 export const MIN_DESCRIPTION_CHARS = intEnv('AI_SUGGEST_MIN_DESCRIPTION_CHARS', 3);
 export const MAX_DESCRIPTION_CHARS = intEnv('AI_SUGGEST_MAX_DESCRIPTION_CHARS', 2000);
@@ -8,11 +9,12 @@ export const MAX_DESCRIPTION_CHARS = intEnv('AI_SUGGEST_MAX_DESCRIPTION_CHARS', 
 export const MAX_BODY_BYTES = intEnv('AI_SUGGEST_MAX_BODY_BYTES', 128 * 1024);
 
 /**
- * The description as sent to the model: Unicode NFC, whitespace runs collapsed to one space,
- * trimmed; case is kept (the cache key lower-cases it too, see normalizeDescription).
+ * The description as sent to the model: storable (U+0000 removed, lone surrogates replaced),
+ * Unicode NFC, whitespace runs collapsed to one space, trimmed; case is kept (the cache key
+ * lower-cases it too, see normalizeDescription).
  */
 export function cleanDescription(text: string): string {
-  return text.normalize('NFC').replace(/\s+/g, ' ').trim();
+  return storableText(text).normalize('NFC').replace(/\s+/g, ' ').trim();
 }
 
 const codePoints = (s: string) => [...s].length;
