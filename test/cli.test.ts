@@ -3,9 +3,12 @@
 // service-role key. Each mode works on companies of its own, so figures are exact even though
 // other suites write to the same database at the same time.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countEntries, dropCompanies, holdAdminSuiteLock, insertEntry, insertEvent, json, lookup, runCli, runCliInTerminal, type CliMode } from './helpers/admin.ts';
 import { adminSql, ANON_KEY, closeAdminSql, DB_URL } from './helpers/stack.ts';
+
+// Each test spawns CLI processes (tsx start-up: seconds each when the 2-core machine is busy).
+vi.setConfig({ testTimeout: 120_000 });
 
 const DAY = 86400;
 const companies: string[] = [];
@@ -285,7 +288,7 @@ describe('ai-cache errors and exit codes', () => {
     expect(badCompany.code).toBe(2);
     const both = await runCli(['top', '--company', randomUUID(), '--global'], { mode: 'db' });
     expect(both.code).toBe(2);
-  }, 120_000); // nine CLI processes: seconds each on a loaded 2-core machine
+  });
 
   it('--help and --version succeed', async () => {
     const help = await runCli(['--help'], { mode: 'db' });

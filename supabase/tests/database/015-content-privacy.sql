@@ -25,7 +25,7 @@ insert into public.ai_cache (company_id, cache_key, cache_type, model, request, 
    '{"prompt": "SECRET-QUESTION-015"}', '{"message": {"role": "assistant", "content": "SECRET-ANSWER-015"}}',
    40, 12, 0.0000132, now() + interval '1 hour');
 insert into private.ai_cache_events (company_id, cache_type, cache_id, kind, tokens, cost_usd)
-select :company_a, 'chat', c.id, 'hit', 52, 0.0000132 from public.ai_cache c where c.cache_key = repeat('a', 64);
+select :company_a, 'chat', c.id, 'hit', 52, 0.0000132 from public.ai_cache c where c.company_id = :company_a and c.cache_key = repeat('a', 64);
 insert into public.ai_conversations (id, company_id, user_id, title, context_type) values
   ('c1500000-0000-4000-8000-000000000001', :company_a, :'member_a', 'SECRET-QUESTION-015', 'general');
 insert into public.ai_messages (conversation_id, role, content) values
@@ -119,7 +119,7 @@ $$, $$values ('get_cache_stats(uuid)'), ('get_conversation_stats(uuid)'), ('get_
 -- The service role reads content -----------------------------------------------------------------------
 select tests.authenticate_as_service_role();
 select results_eq($$select request ->> 'prompt', cached_result -> 'message' ->> 'content' from public.ai_cache
-                    where cache_key = repeat('a', 64)$$,
+                    where company_id = 'a1500000-0000-4000-8000-00000000000a'$$,
   $$values ('SECRET-QUESTION-015'::text, 'SECRET-ANSWER-015'::text)$$, 'the service role reads prompt and answer');
 select ok(position('SECRET-QUESTION-015' in public.get_top_cache_entries(10, :company_a)::text) > 0,
   'and the CLI''s top entries show the stored prompt');

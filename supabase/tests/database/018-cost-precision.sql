@@ -2,6 +2,8 @@
 -- savings of many small answers equal the token-priced truth; model calls whose answer is not
 -- cached (no-store, refusals) are spend too, counted as upstream calls and labelled uncached.
 begin;
+-- Hold the fold's lock so a concurrent pg_cron fold cannot make this file's own fold return 0.
+select pg_advisory_xact_lock(hashtext('private.rollup_cache_events'));
 select plan(19);
 
 \set company_a '''a1800000-0000-4000-8000-00000000000a'''
@@ -53,7 +55,6 @@ select is((select tokens + cost_usd from private.ai_cache_events where company_i
   'as zero');
 
 -- The fold keeps every digit -------------------------------------------------------------------------------
--- Hold no lock: this transaction's events are invisible to the pg_cron fold until commit (never).
 select ok(private.rollup_cache_events() >= 1003, 'the fold takes the events');
 select is((select count(*)::int from private.ai_cache_events where company_id = :company_a), 0, 'all of them');
 select results_eq(format($$select hits, cost_saved_usd, upstream_calls, upstream_cost_usd, uncached_calls, uncached_tokens, uncached_cost_usd
