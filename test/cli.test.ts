@@ -207,7 +207,7 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
     expect(json<DeleteReport>(r)).toMatchObject({ command: 'clear', filter: { company_id: company, cache_type: 'chat' }, matched: 2, deleted: 2 });
     expect(await countEntries(company)).toBe(0);
     expect(await countEntries(other)).toBe(1);
-  }, 120_000);
+  });
 });
 
 describe('ai-cache clear at a terminal', () => {
@@ -285,7 +285,7 @@ describe('ai-cache errors and exit codes', () => {
     expect(badCompany.code).toBe(2);
     const both = await runCli(['top', '--company', randomUUID(), '--global'], { mode: 'db' });
     expect(both.code).toBe(2);
-  }, 120_000);
+  });
 
   it('--help and --version succeed', async () => {
     const help = await runCli(['--help'], { mode: 'db' });
