@@ -210,7 +210,7 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
     expect(json<DeleteReport>(r)).toMatchObject({ command: 'clear', filter: { company_id: company, cache_type: 'chat' }, matched: 2, deleted: 2 });
     expect(await countEntries(company)).toBe(0);
     expect(await countEntries(other)).toBe(1);
-  }, 120_000);
+  });
 });
 
 describe('ai-cache clear at a terminal', () => {
