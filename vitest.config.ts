@@ -7,7 +7,8 @@ export default defineConfig({
   test: {
     globalSetup: ['test/global-setup.ts'],
     maxWorkers: 2,
-    testTimeout: 30_000,
+    // Generous: a hang detector on a loaded 2-core machine, not a speed target.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
       {
