@@ -6,9 +6,10 @@
  *   get_cache_dashboard      trend, per model, most reused entries (metadata only),
  *                            conversation statistics and the cleanup job's health
  *
- * Owners and admins of a company only (42501 otherwise). SECURITY DEFINER where they read
- * tables admins cannot (private events, message flags, pg_cron's run history); they return
- * numbers and metadata, never a prompt, an answer or a message's text.
+ * Owners and admins of a company only (42501 otherwise). The public functions are SECURITY
+ * INVOKER; what must read tables admins cannot (private events, message flags, pg_cron's run
+ * history) is a SECURITY DEFINER helper in `private`. They return numbers and metadata, never
+ * a prompt, an answer or a message's text.
  */
 
 -- ---------------------------------------------------------------------------------------
@@ -67,29 +68,15 @@ as $$
 $$;
 
 /*
- * public.get_cache_dashboard(p_company_id uuid, p_days integer default 30,
- *   p_top integer default 10) -> jsonb
- * Everything the dashboard shows besides get_cache_stats(p_company_id), exact at call time
- * (folded counters + events not folded yet):
- *   { company_id, generated_at,
- *     daily: [{ day, hits, misses, tokens_saved, cost_saved_usd, upstream_calls,
- *               upstream_cost_usd }]  one row per UTC day of the last p_days (1 .. 366), oldest first,
- *     by_model: [{ model, entries, expired_entries, hits, tokens_saved, cost_saved_usd }]
- *               entries stored now, by model (hits counted on those entries),
- *     top_entries: [{ rank, id, cache_type, model, uses, hits, age_seconds, created_at,
- *                     last_hit_at, expires_at, expired, total_tokens, cost_usd, saved_usd }]
- *               the p_top (1 .. 100) most reused entries; metadata only,
- *     conversations: { conversations, messages, by_context: [{ context_type, conversations,
- *                      messages, assistant_messages, cached_answers, cached_share }] },
- *     cleanup: { job, schedule, active, last_run_at, last_status, last_success_at } or null
- *               (pg_cron not installed or the ai-cache-cleanup job not scheduled) }
- * cached_share = cached_answers / assistant_messages (0 when none, 4 decimals).
- * Who: owners and admins of p_company_id (42501 otherwise). Errors: 22023 for bad limits.
+ * private.cache_dashboard(p_company_id uuid, p_days integer, p_top integer) -> jsonb
+ * The document of public.get_cache_dashboard (shape and rules documented there), after
+ * checking the caller is an owner or admin of p_company_id. SECURITY DEFINER: it reads the
+ * private events, message flags and pg_cron's run history, which admins cannot.
  */
-create or replace function public.get_cache_dashboard(
+create or replace function private.cache_dashboard(
   p_company_id uuid,
-  p_days integer default 30,
-  p_top integer default 10
+  p_days integer,
+  p_top integer
 )
 returns jsonb
 language plpgsql
@@ -241,13 +228,50 @@ begin
 end;
 $$;
 
+/*
+ * public.get_cache_dashboard(p_company_id uuid, p_days integer default 30,
+ *   p_top integer default 10) -> jsonb
+ * Everything the dashboard shows besides get_cache_stats(p_company_id), exact at call time
+ * (folded counters + events not folded yet):
+ *   { company_id, generated_at,
+ *     daily: [{ day, hits, misses, tokens_saved, cost_saved_usd, upstream_calls,
+ *               upstream_cost_usd }]  one row per UTC day of the last p_days (1 .. 366), oldest first,
+ *     by_model: [{ model, entries, expired_entries, hits, tokens_saved, cost_saved_usd }]
+ *               entries stored now, by model (hits counted on those entries),
+ *     top_entries: [{ rank, id, cache_type, model, uses, hits, age_seconds, created_at,
+ *                     last_hit_at, expires_at, expired, total_tokens, cost_usd, saved_usd }]
+ *               the p_top (1 .. 100) most reused entries; metadata only,
+ *     conversations: { conversations, messages, by_context: [{ context_type, conversations,
+ *                      messages, assistant_messages, cached_answers, cached_share }] },
+ *     cleanup: { job, schedule, active, last_run_at, last_status, last_success_at } or null
+ *               (pg_cron not installed or the ai-cache-cleanup job not scheduled) }
+ * cached_share = cached_answers / assistant_messages (0 when none, 4 decimals).
+ * Who: owners and admins of p_company_id (42501 otherwise). Errors: 22023 for bad limits.
+ * SECURITY INVOKER; the work is done by private.cache_dashboard.
+ */
+create or replace function public.get_cache_dashboard(
+  p_company_id uuid,
+  p_days integer default 30,
+  p_top integer default 10
+)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.cache_dashboard(p_company_id, p_days, p_top);
+$$;
+
 -- ---------------------------------------------------------------------------------------
 -- Grants
 -- ---------------------------------------------------------------------------------------
 revoke all on function private.company_name(uuid) from public, anon, authenticated, service_role;
 revoke all on function public.get_dashboard_companies() from public, anon, authenticated, service_role;
+revoke all on function private.cache_dashboard(uuid, integer, integer) from public, anon, authenticated, service_role;
 revoke all on function public.get_cache_dashboard(uuid, integer, integer) from public, anon, authenticated, service_role;
 
 grant execute on function private.company_name(uuid) to authenticated;
 grant execute on function public.get_dashboard_companies() to authenticated;
+grant execute on function private.cache_dashboard(uuid, integer, integer) to authenticated;
 grant execute on function public.get_cache_dashboard(uuid, integer, integer) to authenticated;

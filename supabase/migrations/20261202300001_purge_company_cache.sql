@@ -10,18 +10,14 @@
 -- ---------------------------------------------------------------------------------------
 
 /*
- * public.purge_company_cache(p_company_id uuid, p_cache_type text default null,
- *   p_model text default null) -> bigint
- * Deletes every entry of p_company_id matching p_cache_type and p_model (at least one of them
- * is required) and returns how many it deleted. Entries being written concurrently are skipped
- * (delete_cache_batch's SKIP LOCKED). Never touches another company or the global scope.
- * Who: owners and admins of p_company_id (42501 otherwise). Errors: 22023 without a filter.
- * SECURITY DEFINER: admins have no DELETE privilege on ai_cache.
+ * private.purge_company_cache(p_company_id uuid, p_cache_type text, p_model text) -> bigint
+ * The work of public.purge_company_cache (rules documented there). SECURITY DEFINER: admins
+ * have no DELETE privilege on ai_cache; the caller's role is checked first.
  */
-create or replace function public.purge_company_cache(
+create or replace function private.purge_company_cache(
   p_company_id uuid,
-  p_cache_type text default null,
-  p_model text default null
+  p_cache_type text,
+  p_model text
 )
 returns bigint
 language plpgsql
@@ -55,8 +51,33 @@ begin
 end;
 $$;
 
+/*
+ * public.purge_company_cache(p_company_id uuid, p_cache_type text default null,
+ *   p_model text default null) -> bigint
+ * Deletes every entry of p_company_id matching p_cache_type and p_model (at least one of them
+ * is required) and returns how many it deleted. Entries being written concurrently are skipped
+ * (delete_cache_batch's SKIP LOCKED). Never touches another company or the global scope.
+ * Who: owners and admins of p_company_id (42501 otherwise). Errors: 22023 without a filter.
+ * SECURITY INVOKER; the work is done by private.purge_company_cache.
+ */
+create or replace function public.purge_company_cache(
+  p_company_id uuid,
+  p_cache_type text default null,
+  p_model text default null
+)
+returns bigint
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select private.purge_company_cache(p_company_id, p_cache_type, p_model);
+$$;
+
 -- ---------------------------------------------------------------------------------------
 -- Grants
 -- ---------------------------------------------------------------------------------------
+revoke all on function private.purge_company_cache(uuid, text, text) from public, anon, authenticated, service_role;
 revoke all on function public.purge_company_cache(uuid, text, text) from public, anon, authenticated, service_role;
+grant execute on function private.purge_company_cache(uuid, text, text) to authenticated;
 grant execute on function public.purge_company_cache(uuid, text, text) to authenticated;
