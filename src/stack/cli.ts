@@ -66,7 +66,7 @@ program
   .option('--role <role>', 'owner | admin | member', 'member')
   .option('--password <password>', 'password (at least 6 characters); generated and printed when a new user gets none')
   .action(async (email: string, opts: { company?: string; role: string; password?: string }) => {
-    await upDatabase();
+    if (!((await isRunning()) && (await isReady()))) await upDatabase();
     const r = await addUser(DB_URL, { email, company: opts.company, role: opts.role, password: opts.password });
     console.log(`${r.created ? 'created' : 'updated'} user ${r.email} (id ${r.id})`);
     if (r.password) console.log(`password: ${r.password}`);
