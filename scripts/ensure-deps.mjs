@@ -14,6 +14,8 @@ const APT_PACKAGES = {
   'postgresql-15-cron': () => existsSync('/usr/lib/postgresql/15/lib/pg_cron.so'),
   'postgresql-15-pgtap': () => existsSync('/usr/share/postgresql/15/extension/pgtap.control'),
   'libtap-parser-sourcehandler-pgtap-perl': () => spawnSync('sh', ['-c', 'command -v pg_prove'], { stdio: 'ignore' }).status === 0,
+  // The dashboard's browser tests drive Debian's Chromium through playwright-core.
+  chromium: () => existsSync('/usr/bin/chromium'),
 };
 
 function log(msg) {

@@ -3,7 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { Session, SupabaseClient } from '@supabase/supabase-js';
 import { CacheDashboard } from './CacheDashboard.tsx';
 
-export function App({ supabase }: { supabase: SupabaseClient }) {
+export function App({ supabase, refreshMs }: { supabase: SupabaseClient; refreshMs?: number }) {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
 
   useEffect(() => {
@@ -23,7 +23,7 @@ export function App({ supabase }: { supabase: SupabaseClient }) {
           <button type="button" onClick={() => supabase.auth.signOut()}>Sign out</button>
         </span>
       </header>
-      <CacheDashboard supabase={supabase} />
+      <CacheDashboard supabase={supabase} refreshMs={refreshMs} />
     </div>
   );
 }

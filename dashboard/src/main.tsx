@@ -20,9 +20,12 @@ if (!config) {
   );
 } else {
   const supabase = createClient(config.supabaseUrl, config.supabaseAnonKey);
+  // ?refresh=N reloads the figures every N seconds (default 15; 0 = only on demand).
+  const refresh = new URLSearchParams(window.location.search).get('refresh');
+  const refreshMs = refresh !== null && Number.isFinite(Number(refresh)) ? Math.max(0, Number(refresh)) * 1000 : 15_000;
   root.render(
     <StrictMode>
-      <App supabase={supabase} />
+      <App supabase={supabase} refreshMs={refreshMs} />
     </StrictMode>,
   );
 }
