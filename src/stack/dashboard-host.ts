@@ -64,8 +64,14 @@ export async function buildDashboard(root: string, log: (s: string) => void = co
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`vite build failed (${code}):\n${output}`))));
   });
   writeFileSync(path.join(out, '.source-hash'), hash);
-  rmSync(dist, { recursive: true, force: true });
-  renameSync(out, dist);
+  try {
+    rmSync(dist, { recursive: true, force: true });
+    renameSync(out, dist);
+  } catch (e) {
+    // Another stack of this checkout swapped its build in meanwhile: same sources, keep theirs.
+    rmSync(out, { recursive: true, force: true });
+    if (!(existsSync(stamp) && readFileSync(stamp, 'utf8') === hash)) throw e;
+  }
   log(`dashboard built in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   return dist;
 }
@@ -102,7 +108,12 @@ export function createDashboardHost(opts: DashboardHostOptions): DashboardHost {
         res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
         return void res.end(`The dashboard could not be built; see the API log.\n\n${failure.message}`);
       }
-      const rel = path.normalize(decodeURIComponent(subpath)).replace(/^(\.\.[/\\])+/, '');
+      let rel: string;
+      try {
+        rel = path.normalize(decodeURIComponent(subpath));
+      } catch {
+        rel = '/index.html'; // a malformed %-escape names no file
+      }
       let file = path.join(dist, rel);
       if (!file.startsWith(dist) || !existsSync(file) || statSync(file).isDirectory()) file = path.join(dist, 'index.html');
       const ext = path.extname(file);

@@ -89,6 +89,16 @@ async function signIn(page: Page, email: string) {
 }
 
 describe('the dashboard in Chromium', () => {
+  it('AI_DASHBOARD_URL alone is enough: the page and its project config (URL and anon key, never the service key)', async () => {
+    const config = await (await fetch(new URL('config.js', DASHBOARD_URL))).text();
+    expect(config).toContain(JSON.stringify(SUPABASE_URL));
+    expect(config).toContain(ANON_KEY);
+    expect(config).not.toContain(stackEnv().SUPABASE_SERVICE_ROLE_KEY!);
+    const bare = await fetch(DASHBOARD_URL.replace(/\/$/, ''), { redirect: 'manual' });
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get('location')).toBe('/dashboard/');
+  });
+
   it('an admin signs in, reads the figures of get_cache_stats, changes company and purges', async () => {
     const page = await browser.context.newPage();
     await signIn(page, admin);
