@@ -88,3 +88,22 @@ if (decision.major === null || decision.missing.length > 0) {
     ]);
   }
 }
+
+// ── Chromium for the browser tests (`npm test` passes --browser) ────────────────────────────
+// The dashboard's browser tests drive Debian's Chromium through playwright-core: no browser
+// download of its own, which this kind of machine could not fetch anyway.
+if (process.argv.includes('--browser') && !existsSync('/usr/bin/chromium')) {
+  const command = 'apt-get update && apt-get install -y --no-install-recommends chromium';
+  if (!isRoot) fail(['The browser tests need Debian\'s Chromium. Run as root, then run this again:', `    sudo sh -c '${command}'`]);
+  log('installing Debian package chromium (browser tests)…');
+  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (r.status !== 0) {
+    fail([
+      `apt-get could not install chromium (exit ${r.status ?? r.error?.message}).`,
+      'apt answered:',
+      ...lastLines(`${r.stdout ?? ''}${r.stderr ?? ''}`),
+      'Fix what apt reports, then run this again, or install it yourself:',
+      `    ${command}`,
+    ]);
+  }
+}

@@ -129,6 +129,9 @@ isOneToOne: false
 "delete_cache_batch":
 { Args: { "p_all"?: boolean,"p_batch_size"?: number,"p_cache_type"?: string,"p_company_id"?: string,"p_expired_only"?: boolean,"p_global_only"?: boolean,"p_key_version"?: number,"p_model"?: string,"p_older_than_seconds"?: number }; Returns: number
                            },
+"get_cache_dashboard":
+{ Args: { "p_company_id": string,"p_days"?: number,"p_top"?: number }; Returns: Json
+                           },
 "get_cache_metrics":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
@@ -144,11 +147,17 @@ isOneToOne: false
 "get_conversation_with_messages":
 { Args: { "p_conversation_id": string }; Returns: Json
                            },
+"get_dashboard_companies":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
 "get_top_cache_entries":
 { Args: { "p_cache_type"?: string,"p_company_id"?: string,"p_global_only"?: boolean,"p_limit"?: number,"p_prompt_chars"?: number }; Returns: Json
                            },
 "increment_cache_hit_count":
 { Args: { "p_cache_id": number }; Returns: number
+                           },
+"purge_company_cache":
+{ Args: { "p_cache_type"?: string,"p_company_id": string,"p_model"?: string }; Returns: number
                            },
 "rate_limit_take":
 { Args: { "p_bucket": string,"p_capacity": number,"p_cost"?: number,"p_refill_per_second": number }; Returns: Json

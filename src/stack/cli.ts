@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { upDatabase, stopPostgres, isReady, isRunning } from './postgres.ts';
 import { startApiInBackground, stopApi, apiStatus, runForeground } from './processes.ts';
 import { stackEnv, API_URL, DB_URL, PG_DATA, PG_MAJOR, POSTGRES } from './config.ts';
+import { addUser } from '../auth/provision.ts';
 
 const program = new Command('stack').description('Local Supabase-compatible stack without Docker');
 
@@ -55,6 +56,23 @@ program
   .description('print KEY=VALUE lines for tests, functions and apps')
   .action(() => {
     for (const [k, v] of Object.entries(stackEnv())) console.log(`${k}=${v}`);
+  });
+
+program
+  .command('user')
+  .description('users who sign in with e-mail and password (supabase.auth.signInWithPassword)')
+  .command('add <email>')
+  .description('create a user (or update their password) and give them a role in a company')
+  .option('--company <id>', 'company uuid the user belongs to')
+  .option('--role <role>', 'owner | admin | member', 'member')
+  .option('--password <password>', 'password (at least 6 characters); generated and printed when a new user gets none')
+  .action(async (email: string, opts: { company?: string; role: string; password?: string }) => {
+    if (!((await isRunning()) && (await isReady()))) await upDatabase();
+    const r = await addUser(DB_URL, { email, company: opts.company, role: opts.role, password: opts.password });
+    console.log(`${r.created ? 'created' : 'updated'} user ${r.email} (id ${r.id})`);
+    if (r.password) console.log(`password: ${r.password}`);
+    if (r.company) console.log(`role ${r.role} in company ${r.company}`);
+    console.log(`sign in at ${stackEnv().AI_DASHBOARD_URL} or with supabase.auth.signInWithPassword`);
   });
 
 program

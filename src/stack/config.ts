@@ -121,6 +121,7 @@ export function stackEnv(): Record<string, string> {
     SUPABASE_DB_URL: DB_URL,
     OPENAI_BASE_URL: process.env.OPENAI_API_KEY && !FORCE_SIMULATED_MODEL ? (process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1') : SIM_OPENAI_URL,
     AI_METRICS_TOKEN: process.env.AI_METRICS_TOKEN ?? LOCAL_METRICS_TOKEN,
+    AI_DASHBOARD_URL: `${API_URL}/dashboard/`,
     ...(PG_MAJOR === null ? {} : { STACK_PG_MAJOR: String(PG_MAJOR) }),
   };
 }

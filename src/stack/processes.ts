@@ -93,6 +93,8 @@ supabase-ai-cache local stack is running.
          API URL: ${env.SUPABASE_URL}
         REST URL: ${env.SUPABASE_URL}/rest/v1
    Functions URL: ${env.SUPABASE_URL}/functions/v1
+        Auth URL: ${env.SUPABASE_URL}/auth/v1 (e-mail + password; add users with \`npm run stack -- user add\`)
+   Dashboard URL: ${env.AI_DASHBOARD_URL}
           DB URL: ${DB_URL}
  Publishable key: ${env.SUPABASE_PUBLISHABLE_KEY}
       Secret key: ${env.SUPABASE_SECRET_KEY}

@@ -9,6 +9,8 @@ import {
 } from './config.ts';
 import { createFunctionsHost, type FunctionsHost } from './functions-host.ts';
 import { createRestHandler, type RestHandler } from '../rest/index.ts';
+import { createAuthHandler } from '../auth/index.ts';
+import { createDashboardHost } from './dashboard-host.ts';
 import { startSimOpenAI, type SimOpenAI } from '../sim-openai/server.ts';
 
 // Kong's CORS plugin on a hosted project answers preflights for the REST API.
@@ -71,6 +73,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     dbUrl: AUTHENTICATOR_URL, jwtSecret: JWT_SECRET, schemas: ['public'], maxRows: 1000,
     apiKeys: { publishable: [PUBLISHABLE_KEY], secret: [SECRET_KEY] },
   });
+  const auth = createAuthHandler({ dbUrl: env.SUPABASE_DB_URL, jwtSecret: JWT_SECRET, issuer: `${env.SUPABASE_URL}/auth/v1` });
+  const dashboard = createDashboardHost({ root: ROOT, supabaseUrl: env.SUPABASE_URL, anonKey: env.SUPABASE_ANON_KEY });
   const functions = createFunctionsHost({
     functionsDir: opts.functionsDir ?? path.join(ROOT, 'supabase/functions'),
     configToml: path.join(ROOT, 'supabase/config.toml'),
@@ -110,6 +114,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         for (const [k, v] of Object.entries(REST_CORS)) res.setHeader(k, v);
         return await rest.handle(req, res, pathname.slice('/rest/v1'.length) || '/', new URLSearchParams(search));
       }
+      if (pathname.startsWith('/auth/v1/')) return await auth.handle(req, res, pathname.slice('/auth/v1'.length), new URLSearchParams(search));
+      if (pathname === '/dashboard' || pathname.startsWith('/dashboard/')) return await dashboard.handle(req, res, pathname.slice('/dashboard'.length));
       if (pathname.startsWith('/functions/v1/')) {
         const tail = pathname.slice('/functions/v1/'.length);
         const slash = tail.indexOf('/');
@@ -118,7 +124,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         return await functions.handle(req, res, name, rest, search);
       }
       if (pathname === '/health') return sendJson(res, 200, { status: 'ok', functions: functions.names() });
-      return sendJson(res, 404, { message: `no route for ${pathname}: this local stack serves /rest/v1 and /functions/v1` });
+      return sendJson(res, 404, { message: `no route for ${pathname}: this local stack serves /rest/v1, /auth/v1, /functions/v1 and /dashboard/` });
     } catch (e) {
       console.error(e);
       if (!res.headersSent) sendJson(res, 500, { message: 'internal error in the local gateway' });
@@ -140,7 +146,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await Promise.all([functions.close(), rest.close(), sim?.close()]);
+      await Promise.all([functions.close(), rest.close(), auth.close(), sim?.close()]);
     },
   };
 }

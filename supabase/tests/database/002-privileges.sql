@@ -49,7 +49,11 @@ select is_empty($$
     and p.oid::regprocedure::text not in (
       'get_cache_stats(uuid)', 'get_conversation_with_messages(uuid)', 'get_conversation_stats(uuid)',
       'private.is_company_member(uuid)', 'private.has_company_role(uuid,text[])',
-      'private.cache_stats_for_admin(uuid)', 'private.conversation_stats_for_caller(uuid)')
+      'private.cache_stats_for_admin(uuid)', 'private.conversation_stats_for_caller(uuid)',
+      -- the dashboard's (migrations 20261202300xxx): admins of the company only, checked inside
+      'get_dashboard_companies()', 'get_cache_dashboard(uuid,integer,integer)',
+      'purge_company_cache(uuid,text,text)', 'private.company_name(uuid)',
+      'private.cache_dashboard(uuid,integer,integer)', 'private.purge_company_cache(uuid,text,text)')
 $$, 'end users can execute only the functions meant for them (any new one must be added here on purpose)');
 
 -- The hot-path RPCs, spelled out -------------------------------------------------------------
