@@ -16,6 +16,7 @@ import { AiCacheError, errorFromInvoke, errorFromPostgrest } from './errors.ts';
 import { sseData } from './sse.ts';
 
 export { AiCacheError, type AiCacheErrorCode } from './errors.ts';
+export { createCachedOpenAI, type CachedOpenAIOptions } from './openai.ts';
 export type { Database, Json, Tables } from './database.types.ts';
 
 // ---------------------------------------------------------------------------------------------
