@@ -192,7 +192,10 @@ $$;
 -- Grants
 -- ---------------------------------------------------------------------------------------
 revoke all on table public.ai_cache_policies from public, anon, authenticated;
-grant select, insert, update, delete on table public.ai_cache_policies to authenticated;
+-- Owners write only the policy itself: never ids, timestamps or another row's company (RLS).
+grant select, delete on table public.ai_cache_policies to authenticated;
+grant insert (company_id, cache_type, ttl_seconds, scope, enabled) on table public.ai_cache_policies to authenticated;
+grant update (ttl_seconds, scope, enabled, updated_at) on table public.ai_cache_policies to authenticated;
 grant all on table public.ai_cache_policies to service_role;
 
 revoke all on function private.cache_policy_for(uuid, text) from public, anon, authenticated, service_role;

@@ -49,7 +49,8 @@ select is_empty($$
     and p.oid::regprocedure::text not in (
       'get_cache_stats(uuid)', 'get_conversation_with_messages(uuid)', 'get_conversation_stats(uuid)',
       'private.is_company_member(uuid)', 'private.has_company_role(uuid,text[])',
-      'private.cache_stats_for_admin(uuid)', 'private.conversation_stats_for_caller(uuid)')
+      'private.cache_stats_for_admin(uuid)', 'private.conversation_stats_for_caller(uuid)',
+      'set_cache_policy(uuid,text,integer,text,boolean)', 'delete_cache_policy(uuid,text)', 'get_cache_policies(uuid)')
 $$, 'end users can execute only the functions meant for them (any new one must be added here on purpose)');
 
 -- The hot-path RPCs, spelled out -------------------------------------------------------------
@@ -108,7 +109,8 @@ $$, $$ values
   ('ai_cache', 'SELECT'),
   ('ai_cache_stats_daily', 'SELECT'),
   ('ai_conversations', 'SELECT'), ('ai_conversations', 'DELETE'),
-  ('ai_messages', 'SELECT'), ('ai_messages', 'DELETE')
+  ('ai_messages', 'SELECT'), ('ai_messages', 'DELETE'),
+  ('ai_cache_policies', 'SELECT'), ('ai_cache_policies', 'DELETE')
 $$, 'authenticated has exactly these table-level privileges');
 select set_eq($$
   select table_name::text, privilege_type::text, column_name::text
@@ -123,7 +125,12 @@ $$, $$ values
   ('ai_messages', 'INSERT', 'id'), ('ai_messages', 'INSERT', 'conversation_id'),
   ('ai_messages', 'INSERT', 'role'), ('ai_messages', 'INSERT', 'content'),
   ('ai_messages', 'INSERT', 'metadata'), ('ai_messages', 'INSERT', 'tokens_used'),
-  ('ai_messages', 'INSERT', 'model'), ('ai_messages', 'INSERT', 'from_cache')
+  ('ai_messages', 'INSERT', 'model'), ('ai_messages', 'INSERT', 'from_cache'),
+  ('ai_cache_policies', 'INSERT', 'company_id'), ('ai_cache_policies', 'INSERT', 'cache_type'),
+  ('ai_cache_policies', 'INSERT', 'ttl_seconds'), ('ai_cache_policies', 'INSERT', 'scope'),
+  ('ai_cache_policies', 'INSERT', 'enabled'),
+  ('ai_cache_policies', 'UPDATE', 'ttl_seconds'), ('ai_cache_policies', 'UPDATE', 'scope'),
+  ('ai_cache_policies', 'UPDATE', 'enabled'), ('ai_cache_policies', 'UPDATE', 'updated_at')
 $$, 'authenticated may insert/update only these columns (no counters, timestamps, owner or company moves)');
 select table_privs_are('private', 'ai_cache_events', 'authenticated', array[]::text[],
   'authenticated has no privilege on private.ai_cache_events');
