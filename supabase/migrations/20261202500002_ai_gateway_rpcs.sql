@@ -150,9 +150,14 @@ begin
              and (p_max_age_seconds is null
                   or v_now - c.created_at <= make_interval(secs => p_max_age_seconds)) as fresh
     from wanted w
-    left join public.ai_cache c
-      on c.cache_key = w.cache_key
-     and ((v_company_id is null and c.company_id is null) or c.company_id = v_company_id)
+    -- Two branches, each a probe of the (company_id, cache_key) unique index.
+    left join lateral (
+      select * from public.ai_cache g
+      where v_company_id is null and g.company_id is null and g.cache_key = w.cache_key
+      union all
+      select * from public.ai_cache s
+      where v_company_id is not null and s.company_id = v_company_id and s.cache_key = w.cache_key
+    ) c on true
   ),
   docs as (
     select f.ord, f.fresh, f.id, f.company_id, f.total_tokens, f.cost_usd,
