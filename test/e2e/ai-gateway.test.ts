@@ -267,9 +267,9 @@ describe('ai-gateway: errors in OpenAI\'s shape, raised as the SDK\'s classes', 
     const unknownModel = await client.chat.completions.create({ ...ask('x'), model: 'gpt-nope' }).catch((e) => e);
     expect(unknownModel).toBeInstanceOf(OpenAI.NotFoundError);
     expect(unknownModel.error.code).toBe('model_not_found');
-    const path = await client.get('/assistants').catch((e) => e);
+    const path = await client.get('/assistants').then(() => null, (e: InstanceType<typeof OpenAI.APIError>) => e);
     expect(path).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(path.error.type).toBe('invalid_request_error');
+    expect(path?.error).toMatchObject({ type: 'invalid_request_error' });
   });
 
   it('keeps the upstream\'s status: a 429 stays a 429 with its Retry-After, and nothing is cached', async () => {
