@@ -5,7 +5,8 @@
  *   gateway_cache_lookup       membership check + policy + cache_lookup in one round trip
  *   gateway_cache_lookup_many  membership check + policy + one lookup per embedding item,
  *                              in one round trip (hits and misses recorded per item)
- *   cache_store_many           upsert many entries of one upstream call in one round trip
+ *   cache_store_many           public.cache_store for every item of one upstream call, in one
+ *                              round trip
  *
  * The caller passes each key computed for both scopes (its company's and the global one):
  * the policy, read here, decides which one applies, so a hit stays one round trip.
@@ -199,12 +200,12 @@ $$;
 /*
  * public.cache_store_many(p_company_id uuid, p_cache_type text, p_model text, p_items jsonb,
  *                         p_ttl_seconds integer, p_key_version smallint default 1) -> integer
- * Upserts one entry per item of p_items ([{ cache_key, request, result, prompt_tokens,
- * completion_tokens, cost_usd }], keys distinct) in scope p_company_id (null = global), as
- * cache_store does for one, and records ONE 'upstream_call' event with the summed tokens and
- * cost (one upstream call answered them all). Returns the number of entries written.
- * Errors: 22023 for a TTL < 1, an empty or non-array p_items, a missing result; 23514 for a
- * malformed key/type. Service role only.
+ * Stores one entry per item of p_items ([{ cache_key, request, result, prompt_tokens,
+ * completion_tokens, cost_usd }]) in scope p_company_id (null = global) through
+ * public.cache_store, the one store rule (upsert, 'upstream_call' event with the item's tokens
+ * and cost), in one round trip and one transaction. Returns the number of entries written.
+ * Errors: 22023 for an empty or non-array p_items, and whatever cache_store raises (22023 for
+ * a TTL < 1 or a missing result, 23514 for a malformed key/type). Service role only.
  */
 create or replace function public.cache_store_many(
   p_company_id uuid,
@@ -221,49 +222,29 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_now timestamptz := now();
-  v_count integer;
+  v_item jsonb;
+  v_count integer := 0;
 begin
-  if p_ttl_seconds is null or p_ttl_seconds < 1 then
-    raise exception 'cache_store_many: p_ttl_seconds must be >= 1' using errcode = '22023';
-  end if;
   if p_items is null or jsonb_typeof(p_items) <> 'array' or jsonb_array_length(p_items) = 0 then
     raise exception 'cache_store_many: p_items must be a non-empty array' using errcode = '22023';
   end if;
-  if exists (select 1 from jsonb_array_elements(p_items) i where i.value -> 'result' is null or i.value -> 'result' = 'null'::jsonb) then
-    raise exception 'cache_store_many: every item needs a result' using errcode = '22023';
-  end if;
-
-  insert into public.ai_cache as c (
-    company_id, cache_key, cache_type, model, key_version, request, cached_result,
-    prompt_tokens, completion_tokens, cost_usd, created_at, expires_at
-  )
-  select p_company_id, i.value ->> 'cache_key', p_cache_type, p_model, coalesce(p_key_version, 1),
-         i.value -> 'request', i.value -> 'result',
-         coalesce((i.value ->> 'prompt_tokens')::integer, 0),
-         coalesce((i.value ->> 'completion_tokens')::integer, 0),
-         coalesce((i.value ->> 'cost_usd')::numeric, 0),
-         v_now, v_now + make_interval(secs => p_ttl_seconds)
-  from jsonb_array_elements(p_items) i
-  on conflict (company_id, cache_key) do update
-    set cache_type        = excluded.cache_type,
-        model             = excluded.model,
-        key_version       = excluded.key_version,
-        request           = excluded.request,
-        cached_result     = excluded.cached_result,
-        prompt_tokens     = excluded.prompt_tokens,
-        completion_tokens = excluded.completion_tokens,
-        cost_usd          = excluded.cost_usd,
-        created_at        = excluded.created_at,
-        expires_at        = excluded.expires_at;
-  get diagnostics v_count = row_count;
-
-  insert into private.ai_cache_events (company_id, cache_type, kind, tokens, cost_usd)
-  select p_company_id, p_cache_type, 'upstream_call',
-         coalesce(sum((i.value ->> 'prompt_tokens')::integer + coalesce((i.value ->> 'completion_tokens')::integer, 0)), 0),
-         coalesce(sum((i.value ->> 'cost_usd')::numeric), 0)
-  from jsonb_array_elements(p_items) i;
-
+  for v_item in select i.value from jsonb_array_elements(p_items) i loop
+    perform public.cache_store(
+      p_company_id,
+      v_item ->> 'cache_key',
+      p_cache_type,
+      p_model,
+      v_item -> 'request',
+      nullif(v_item -> 'result', 'null'::jsonb),
+      (v_item ->> 'prompt_tokens')::integer,
+      (v_item ->> 'completion_tokens')::integer,
+      (v_item ->> 'cost_usd')::numeric,
+      p_ttl_seconds,
+      p_key_version,
+      null
+    );
+    v_count := v_count + 1;
+  end loop;
   return v_count;
 end;
 $$;

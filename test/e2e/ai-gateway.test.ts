@@ -387,4 +387,18 @@ describe('ai-gateway: models and the typed client', () => {
     const [entry] = await adminSql()`select cache_type from public.ai_cache where company_id = ${companyA} and request::text like ${`%${m}%`}`;
     expect(entry!.cache_type).toBe('document_analysis');
   });
+
+  it('counts hits, misses and upstream calls per cache type in the company\'s stats', async () => {
+    const type = `gw_${marker('stats').replace(/-/g, '_')}`;
+    const m = marker('stats');
+    const client = forUser(member, companyA, type);
+    await client.chat.completions.create(ask(m));
+    await client.chat.completions.create(ask(m));
+    await client.embeddings.create({ model: EMBEDDING_MODEL, input: [`${m} one`, `${m} two`] });
+    const { data, error } = await owner.client.rpc('get_cache_stats', { p_company_id: companyA });
+    expect(error).toBeNull();
+    const byType = (data as { by_type: Array<{ cache_type: string; hits: number; misses: number; upstream_calls: number }> }).by_type;
+    // Embeddings: every item computed upstream is stored (and counted) by cache_store on its own.
+    expect(byType.find((t) => t.cache_type === type)).toMatchObject({ hits: 1, misses: 3, upstream_calls: 3 });
+  });
 });

@@ -110,7 +110,7 @@ export interface StoreItem {
   cost_usd: number;
 }
 
-/** Stores the entries one upstream call produced, in one round trip (idempotent upsert: retried once). */
+/** Stores the entries one upstream call produced through cache_store, in one round trip (idempotent upserts: retried once). */
 export function storeMany(db: SupabaseClient, policy: Policy, model: string, items: StoreItem[], ttlSeconds: number): Promise<number> {
   return callRpc(db, 'cache_store_many', {
     p_company_id: policy.company_id,

@@ -143,8 +143,9 @@ interface UpstreamEmbeddings {
 /** Asks the model for the missing items only; the encoding is always explicit, so what is cached is what was asked. */
 async function fromModel(body: EmbeddingsBody, encodingFormat: string, items: Item[]): Promise<UpstreamEmbeddings> {
   const { input: _input, encoding_format: _format, ...rest } = body;
+  const sent = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== undefined));
   const single = items.length === 1 && typeof body.input === 'string';
-  const { json } = await postRaw('/embeddings', { ...rest, input: single ? items[0] : items, encoding_format: encodingFormat });
+  const { json } = await postRaw('/embeddings', { ...sent, input: single ? items[0] : items, encoding_format: encodingFormat });
   const data = (json.data as Array<{ index: number; embedding: number[] | string }> | undefined) ?? [];
   const vectors: Array<number[] | string> = [];
   for (const d of data) vectors[d.index] = d.embedding;
