@@ -19,6 +19,7 @@ export { AiCacheError, type AiCacheErrorCode } from './errors.ts';
 
 /** The supabase-js versions this client works with (a peer dependency: the app brings its own). */
 export const SUPABASE_JS_SUPPORTED = '>=2.105.1 <3';
+export { createCachedOpenAI, type CachedOpenAIOptions } from './openai.ts';
 export type { Database, Json, Tables } from './database.types.ts';
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { estimateTokens, shortHash, takeCodePoints } from './determinism.ts';
+import { estimateTokens, fnv1a, shortHash, takeCodePoints } from './determinism.ts';
 import { type ChatRequest, type ToolDefinition, lastUserMessage, promptText } from './chat-request.ts';
 import { sampleFromSchema } from './schema-sample.ts';
 
@@ -9,7 +9,7 @@ export const REFUSAL_TEXT = "I'm sorry, but I can't help with that request.";
 /**
  * Fields that change how an answer is delivered or billed, not what it says. They are left out
  * of the answer hash so stream and non-stream calls agree and a max_tokens cut is a prefix of
- * the full answer. `n` is ignored: the simulator always returns a single choice.
+ * the full answer. `n` is the number of choices (see answerChoices), not part of any one answer.
  */
 const DELIVERY_FIELDS = new Set([
   'stream',
@@ -64,9 +64,17 @@ export function requestHash(req: ChatRequest): string {
   return shortHash(relevant);
 }
 
+const MAX_CHOICES = 8;
+
+/** One answer per requested choice (`n`, 1..8): choice 0 is answerChat's, the others are variants. */
+export function answerChoices(req: ChatRequest): ChatAnswer[] {
+  const n = typeof req.n === 'number' && Number.isInteger(req.n) ? Math.min(Math.max(req.n, 1), MAX_CHOICES) : 1;
+  return Array.from({ length: n }, (_, i) => answerChat(req, i));
+}
+
 /** The answer is a pure function of the request, which is what lets a cache in front of it be verified. */
-export function answerChat(req: ChatRequest): ChatAnswer {
-  const hash = requestHash(req);
+export function answerChat(req: ChatRequest, variant = 0): ChatAnswer {
+  const hash = variant === 0 ? requestHash(req) : shortHash(`${requestHash(req)}|choice${variant}`);
   const lastUser = lastUserMessage(req.messages);
   const promptTokens = estimateTokens(promptText(req));
 
@@ -142,27 +150,57 @@ function chooseToolCall(req: ChatRequest, lastUser: string): ToolDefinition | un
   return tools.find((t) => t.function!.name === named) ?? tools[0];
 }
 
-export function toCompletion(answer: ChatAnswer, meta: CompletionMeta) {
+/** `logprobs` / `top_logprobs` of the request: when asked, each content token gets a (deterministic) log probability. */
+export interface LogprobOptions {
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
+}
+
+const TOKEN_PATTERN = /\s*\S+|\s+$/gu;
+
+/** OpenAI's `logprobs.content` for a text: one entry per word-ish token, alternatives that are never likelier. */
+export function tokenLogprobs(text: string, opts: LogprobOptions) {
+  if (!opts.logprobs) return null;
+  const top = Math.min(Math.max(opts.top_logprobs ?? 0, 0), 20);
+  const entry = (token: string, logprob: number) => ({ token, logprob, bytes: Array.from(new TextEncoder().encode(token)) });
+  return (text.match(TOKEN_PATTERN) ?? []).map((token) => {
+    const logprob = -((fnv1a(token) % 1000) / 4000);
+    const alternatives = Array.from({ length: top }, (_, i) => entry(i === 0 ? token : `${token.trim()}_${i}`, i === 0 ? logprob : logprob - i));
+    return { ...entry(token, logprob), top_logprobs: alternatives };
+  });
+}
+
+function choiceLogprobs(answer: ChatAnswer, opts: LogprobOptions) {
+  if (!opts.logprobs) return null;
+  return { content: answer.content === null ? null : tokenLogprobs(answer.content, opts), refusal: answer.refusal === null ? null : tokenLogprobs(answer.refusal, opts) };
+}
+
+function totalUsage(answers: ChatAnswer[]): Usage {
+  const completion = answers.reduce((sum, a) => sum + a.usage.completion_tokens, 0);
+  const prompt = answers[0]!.usage.prompt_tokens;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+export function toCompletion(answer: ChatAnswer | ChatAnswer[], meta: CompletionMeta, opts: LogprobOptions = {}) {
+  const answers = Array.isArray(answer) ? answer : [answer];
   return {
     id: meta.id,
     object: 'chat.completion' as const,
     created: meta.created,
     model: meta.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant' as const,
-          content: answer.content,
-          refusal: answer.refusal,
-          ...(answer.toolCalls ? { tool_calls: answer.toolCalls } : {}),
-          annotations: [],
-        },
-        finish_reason: answer.finishReason,
-        logprobs: null,
+    choices: answers.map((a, index) => ({
+      index,
+      message: {
+        role: 'assistant' as const,
+        content: a.content,
+        refusal: a.refusal,
+        ...(a.toolCalls ? { tool_calls: a.toolCalls } : {}),
+        annotations: [],
       },
-    ],
-    usage: usageWithDetails(answer.usage),
+      finish_reason: a.finishReason,
+      logprobs: choiceLogprobs(a, opts),
+    })),
+    usage: usageWithDetails(totalUsage(answers)),
     service_tier: 'default',
     system_fingerprint: SYSTEM_FINGERPRINT,
   };
@@ -176,8 +214,9 @@ function usageWithDetails(usage: Usage) {
   };
 }
 
-/** Chunk sequence as OpenAI streams it: role delta, content deltas, finish delta, optional usage-only chunk. */
-export function toChunks(answer: ChatAnswer, meta: CompletionMeta, includeUsage: boolean): object[] {
+/** Chunk sequence as OpenAI streams it: per choice a role delta, content deltas, a finish delta; then an optional usage-only chunk. */
+export function toChunks(answer: ChatAnswer | ChatAnswer[], meta: CompletionMeta, includeUsage: boolean, opts: LogprobOptions = {}): object[] {
+  const answers = Array.isArray(answer) ? answer : [answer];
   const base = {
     id: meta.id,
     object: 'chat.completion.chunk' as const,
@@ -186,30 +225,35 @@ export function toChunks(answer: ChatAnswer, meta: CompletionMeta, includeUsage:
     service_tier: 'default',
     system_fingerprint: SYSTEM_FINGERPRINT,
   };
-  const chunk = (delta: object, finishReason: FinishReason | null = null) => ({
-    ...base,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    ...(includeUsage ? { usage: null } : {}),
-  });
-
   const chunks: object[] = [];
-  if (answer.toolCalls) {
-    answer.toolCalls.forEach((call, index) => {
-      const head = { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } };
-      chunks.push(chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [head] } : { tool_calls: [head] }));
-      for (const piece of splitDeltas(call.function.arguments)) {
-        chunks.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
-      }
+  answers.forEach((a, choice) => {
+    const chunk = (delta: object, finishReason: FinishReason | null = null, logprobs: object | null = null) => ({
+      ...base,
+      choices: [{ index: choice, delta, logprobs, finish_reason: finishReason }],
+      ...(includeUsage ? { usage: null } : {}),
     });
-  } else if (answer.refusal !== null) {
-    chunks.push(chunk({ role: 'assistant', refusal: '' }));
-    for (const piece of splitDeltas(answer.refusal)) chunks.push(chunk({ refusal: piece }));
-  } else {
-    chunks.push(chunk({ role: 'assistant', content: '', refusal: null }));
-    for (const piece of splitDeltas(answer.content ?? '')) chunks.push(chunk({ content: piece }));
-  }
-  chunks.push(chunk({}, answer.finishReason));
-  if (includeUsage) chunks.push({ ...base, choices: [], usage: usageWithDetails(answer.usage) });
+    if (a.toolCalls) {
+      a.toolCalls.forEach((call, index) => {
+        const head = { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } };
+        chunks.push(chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [head] } : { tool_calls: [head] }));
+        for (const piece of splitDeltas(call.function.arguments)) {
+          chunks.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+        }
+      });
+    } else if (a.refusal !== null) {
+      chunks.push(chunk({ role: 'assistant', refusal: '' }));
+      for (const piece of splitDeltas(a.refusal)) {
+        chunks.push(chunk({ refusal: piece }, null, opts.logprobs ? { content: null, refusal: tokenLogprobs(piece, opts) } : null));
+      }
+    } else {
+      chunks.push(chunk({ role: 'assistant', content: '', refusal: null }));
+      for (const piece of splitDeltas(a.content ?? '')) {
+        chunks.push(chunk({ content: piece }, null, opts.logprobs ? { content: tokenLogprobs(piece, opts), refusal: null } : null));
+      }
+    }
+    chunks.push(chunk({}, a.finishReason));
+  });
+  if (includeUsage) chunks.push({ ...base, choices: [], usage: usageWithDetails(totalUsage(answers)) });
   return chunks;
 }
 

@@ -13,7 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { answerChat, toChunks, toCompletion, type CompletionMeta } from './chat-answer.ts';
+import { answerChoices, toChunks, toCompletion, type CompletionMeta, type LogprobOptions } from './chat-answer.ts';
 import { lastUserMessage, validateChatRequest, type ChatRequest } from './chat-request.ts';
 import { embeddingResponse, embeddingTexts, validateEmbeddingRequest, type EmbeddingRequest } from './embeddings.ts';
 import { FaultParseError, FaultQueue, statusFaultError, type Fault } from './faults.ts';
@@ -208,15 +208,16 @@ async function handleChat(state: SimState, req: IncomingMessage, res: ServerResp
   if (fault && applyTerminalFault(fault, req, res, stream)) return;
 
   const chatReq = parsed.value as ChatRequest;
-  const answer = answerChat(chatReq);
+  const answer = answerChoices(chatReq);
+  const logprobs: LogprobOptions = { logprobs: chatReq.logprobs === true, top_logprobs: typeof chatReq.top_logprobs === 'number' ? chatReq.top_logprobs : null };
   const meta: CompletionMeta = { id: `chatcmpl-sim${ID_PREFIX}${(state.nextId++).toString(36)}`, created: Math.floor(Date.now() / 1000), model: chatReq.model };
   const headers = { 'x-request-id': `req_sim_${meta.id.slice(12)}` };
   if (!stream) {
-    sendJson(res, 200, toCompletion(answer, meta), headers);
+    sendJson(res, 200, toCompletion(answer, meta, logprobs), headers);
     state.stats.markOk(record);
     return;
   }
-  const chunks = toChunks(answer, meta, chatReq.stream_options?.include_usage === true);
+  const chunks = toChunks(answer, meta, chatReq.stream_options?.include_usage === true, logprobs);
   const cutAfter = fault?.type === 'cut_stream' ? fault.afterChunks : undefined;
   if (writeSse(res, chunks, cutAfter, headers)) state.stats.markOk(record);
 }

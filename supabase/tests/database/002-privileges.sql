@@ -53,7 +53,9 @@ select is_empty($$
       -- the dashboard's (migrations 20261202300xxx): admins of the company only, checked inside
       'get_dashboard_companies()', 'get_cache_dashboard(uuid,integer,integer)',
       'purge_company_cache(uuid,text,text)', 'private.company_name(uuid)',
-      'private.cache_dashboard(uuid,integer,integer)', 'private.purge_company_cache(uuid,text,text)')
+      'private.cache_dashboard(uuid,integer,integer)', 'private.purge_company_cache(uuid,text,text)',
+      -- the gateway's cache policies (migration 20261202500xxx): owners of the company, checked inside
+      'set_cache_policy(uuid,text,integer,text,boolean)', 'delete_cache_policy(uuid,text)', 'get_cache_policies(uuid)')
 $$, 'end users can execute only the functions meant for them (any new one must be added here on purpose)');
 
 -- The hot-path RPCs, spelled out -------------------------------------------------------------
@@ -111,7 +113,8 @@ $$, $$ values
   ('company_members', 'SELECT'),
   ('ai_cache_stats_daily', 'SELECT'),
   ('ai_conversations', 'SELECT'), ('ai_conversations', 'DELETE'),
-  ('ai_messages', 'SELECT'), ('ai_messages', 'DELETE')
+  ('ai_messages', 'SELECT'), ('ai_messages', 'DELETE'),
+  ('ai_cache_policies', 'SELECT'), ('ai_cache_policies', 'DELETE')
 $$, 'authenticated has exactly these table-level privileges');
 select set_eq($$
   select table_name::text, privilege_type::text, column_name::text
@@ -126,7 +129,12 @@ $$, $$ values
   ('ai_messages', 'INSERT', 'id'), ('ai_messages', 'INSERT', 'conversation_id'),
   ('ai_messages', 'INSERT', 'role'), ('ai_messages', 'INSERT', 'content'),
   ('ai_messages', 'INSERT', 'metadata'), ('ai_messages', 'INSERT', 'tokens_used'),
-  ('ai_messages', 'INSERT', 'model'), ('ai_messages', 'INSERT', 'from_cache')
+  ('ai_messages', 'INSERT', 'model'), ('ai_messages', 'INSERT', 'from_cache'),
+  ('ai_cache_policies', 'INSERT', 'company_id'), ('ai_cache_policies', 'INSERT', 'cache_type'),
+  ('ai_cache_policies', 'INSERT', 'ttl_seconds'), ('ai_cache_policies', 'INSERT', 'scope'),
+  ('ai_cache_policies', 'INSERT', 'enabled'),
+  ('ai_cache_policies', 'UPDATE', 'ttl_seconds'), ('ai_cache_policies', 'UPDATE', 'scope'),
+  ('ai_cache_policies', 'UPDATE', 'enabled'), ('ai_cache_policies', 'UPDATE', 'updated_at')
 $$, 'authenticated may insert/update only these columns (no counters, timestamps, owner or company moves)');
 select table_privs_are('private', 'ai_cache_events', 'authenticated', array[]::text[],
   'authenticated has no privilege on private.ai_cache_events');

@@ -1,0 +1,235 @@
+// POST /v1/chat/completions: the upstream's completion, cached per company (or globally) and
+// per cache type under the shared protocol: lookup with a single-flight lease, COALESCED
+// waits, stale-if-error, never caching errors, refusals or truncated answers.
+import { z } from 'zod';
+import { awaitLeader, type CacheEntry, type CacheStatus, type CacheTarget, releaseLease, store } from '../_shared/cache.ts';
+import { type CacheControls, parseCacheControls } from '../_shared/cache-control.ts';
+import { CACHE_KEY_VERSION } from '../_shared/cache-key.ts';
+import { readJson } from '../_shared/body.ts';
+import { corsHeaders } from '../_shared/cors.ts';
+import { env, intEnv } from '../_shared/env.ts';
+import { isCacheable, modelClient } from '../_shared/model-client.ts';
+import { costUsd } from '../_shared/pricing.ts';
+import { SSE_DONE, sseData, sseHeaders } from '../_shared/sse.ts';
+import { serviceClient } from '../_shared/supabase.ts';
+import { type CacheUse, cacheUse, gatewayLookup, type Policy, targetFor } from './cache-adapter.ts';
+import type { GatewayCaller } from './caller.ts';
+import { CompletionAssembler, completionToChunks } from './completion-chunks.ts';
+import { chatCompletionKeys } from './keys.ts';
+import { assertModelAllowed } from './models.ts';
+import { invalidParam, OpenAIError } from './openai-errors.ts';
+import { postRaw, upstreamError } from './upstream.ts';
+
+export const MAX_BODY_BYTES = intEnv('AI_GATEWAY_MAX_BODY_BYTES', 4 * 1024 * 1024);
+const STORE_PROMPTS = env('AI_CACHE_STORE_PROMPTS') !== 'false';
+
+/** What a chat entry's `cached_result` holds: the upstream's completion, byte for byte. */
+interface StoredCompletion {
+  body: string;
+}
+
+const ChatBody = z.looseObject({
+  model: z.string().min(1, 'you must provide a model parameter'),
+  messages: z.array(z.looseObject({ role: z.string() })).min(1, "'messages' must be a non-empty array"),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+});
+type ChatBody = z.infer<typeof ChatBody>;
+
+interface Ctx {
+  body: ChatBody;
+  stream: boolean;
+  includeUsage: boolean;
+  controls: CacheControls;
+  policy: Policy;
+  use: CacheUse;
+  target: CacheTarget;
+  canonical: Record<string, unknown>;
+}
+
+export function parseChatBody(raw: unknown): ChatBody {
+  const parsed = ChatBody.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue.path.length ? issue.path.join('.') : null;
+    throw new OpenAIError(400, { message: param ? `${param}: ${issue.message}` : issue.message, type: 'invalid_request_error', param, code: null });
+  }
+  return parsed.data;
+}
+
+export async function chatCompletions(req: Request, caller: GatewayCaller): Promise<Response> {
+  const controls = parseCacheControls(req.headers);
+  const body = parseChatBody(await readJson(req, z.unknown(), MAX_BODY_BYTES));
+  assertModelAllowed(body.model);
+  const { keys, canonical } = await chatCompletionKeys(body, caller.cacheType, caller.companyId);
+  const db = serviceClient();
+  const leaseOwner = controls.onlyIfCached ? null : crypto.randomUUID();
+  const { policy, lookup } = await gatewayLookup<StoredCompletion>(db, caller, keys, controls, leaseOwner);
+  const ctx: Ctx = {
+    body,
+    stream: body.stream === true,
+    includeUsage: body.stream_options?.include_usage === true,
+    controls,
+    policy,
+    use: cacheUse(policy, controls),
+    target: targetFor(policy, keys, controls, lookup?.status === 'miss' && lookup.lease === 'acquired' ? leaseOwner : null),
+    canonical,
+  };
+
+  if (lookup?.status === 'hit') return fromEntry(ctx, lookup, 'HIT');
+  if (controls.onlyIfCached) {
+    throw new OpenAIError(504, {
+      message: 'No cached answer for this request (Cache-Control: only-if-cached)',
+      type: 'invalid_request_error',
+      param: null,
+      code: 'not_cached',
+    }, { 'x-cache': 'MISS' });
+  }
+  if (lookup?.lease === 'held') {
+    ctx.target.leaseOwner = leaseOwner;
+    const waited = await awaitLeader<StoredCompletion>(db, ctx.target, ctx.target.leaseMs + 5_000);
+    if ('hit' in waited) return fromEntry(ctx, waited.hit, 'COALESCED');
+  }
+  const stale = lookup?.status === 'miss' ? lookup.stale : null;
+  return ctx.stream ? streamFromModel(ctx, stale) : fromModel(ctx, stale);
+}
+
+function headers(status: CacheStatus, ageSeconds: number): Record<string, string> {
+  return { 'x-cache': status, age: String(Math.max(0, Math.floor(ageSeconds))) };
+}
+
+function fromEntry(ctx: Ctx, entry: CacheEntry<StoredCompletion>, status: CacheStatus): Response {
+  const text = entry.cached_result.body;
+  if (!ctx.stream) {
+    return new Response(text, { status: 200, headers: { ...corsHeaders, 'content-type': 'application/json', ...headers(status, entry.age_seconds) } });
+  }
+  const chunks = completionToChunks(JSON.parse(text), ctx.includeUsage);
+  const payload = chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
+  return new Response(payload, { status: 200, headers: sseHeaders(headers(status, entry.age_seconds)) });
+}
+
+function upstreamParams(ctx: Ctx, stream: boolean): Record<string, unknown> {
+  const { stream: _s, stream_options: _o, ...rest } = ctx.body;
+  // The usage of a streamed answer is what gets stored: always asked for, passed on only when wanted.
+  return stream ? { ...rest, stream: true, stream_options: { ...(ctx.body.stream_options ?? {}), include_usage: true } } : rest;
+}
+
+/** Only complete, genuine answers are replayed: every choice must be (the shared rule per choice). */
+function cacheable(completion: Record<string, unknown>): boolean {
+  const choices = (completion.choices as Array<Record<string, unknown>> | undefined) ?? [];
+  return choices.length > 0 && choices.every((c) => {
+    const m = (c.message ?? {}) as { content?: string | null; refusal?: string | null; tool_calls?: unknown[] | null };
+    return isCacheable({
+      content: m.content ?? null,
+      refusal: m.refusal ?? null,
+      toolCalls: m.tool_calls ?? null,
+      finishReason: (c.finish_reason as string | null) ?? null,
+    });
+  });
+}
+
+/** Upstream failed: the lease goes back (counted as an error), then STALE when allowed, else the upstream's error. */
+async function onFailure(ctx: Ctx, stale: CacheEntry<StoredCompletion> | null, err: unknown): Promise<Response> {
+  await releaseLease(serviceClient(), ctx.target, ctx.use.read);
+  if (stale && ctx.use.read) return fromEntry(ctx, stale, 'STALE');
+  const e = upstreamError(err);
+  throw new OpenAIError(e.status, e.body, { ...e.headers, 'x-cache': ctx.use.read ? 'MISS' : 'BYPASS' });
+}
+
+/** Keeps a good answer; failing to keep it never costs the caller the answer they paid for. */
+async function keep(ctx: Ctx, completion: Record<string, unknown>, text: string): Promise<void> {
+  const db = serviceClient();
+  if (!ctx.use.write || !cacheable(completion)) {
+    await releaseLease(db, ctx.target, false);
+    return;
+  }
+  const usage = (completion.usage ?? {}) as { prompt_tokens?: number; completion_tokens?: number };
+  const model = typeof completion.model === 'string' ? completion.model : ctx.body.model;
+  try {
+    await store(db, ctx.target, {
+      model,
+      request: STORE_PROMPTS ? ctx.canonical : null,
+      result: { body: text } satisfies StoredCompletion,
+      promptTokens: usage.prompt_tokens ?? 0,
+      completionTokens: usage.completion_tokens ?? 0,
+      costUsd: costUsd(model, usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0),
+      ttlSeconds: ctx.use.ttlSeconds,
+      keyVersion: CACHE_KEY_VERSION,
+    });
+  } catch (err) {
+    console.error('ai-gateway: cache_store failed:', err);
+    await releaseLease(db, ctx.target, false);
+  }
+}
+
+async function fromModel(ctx: Ctx, stale: CacheEntry<StoredCompletion> | null): Promise<Response> {
+  let answer;
+  try {
+    answer = await postRaw('/chat/completions', upstreamParams(ctx, false));
+  } catch (err) {
+    return onFailure(ctx, stale, err);
+  }
+  await keep(ctx, answer.json, answer.text);
+  return new Response(answer.text, {
+    status: 200,
+    headers: { ...corsHeaders, 'content-type': 'application/json', ...headers(ctx.use.read ? 'MISS' : 'BYPASS', 0) },
+  });
+}
+
+/**
+ * Passes the upstream's chunks on as they come and stores the assembled completion once the
+ * stream is complete; [DONE] is sent after the store, so a client that saw it can rely on the
+ * entry. A stream that fails or is aborted is never cached.
+ */
+async function streamFromModel(ctx: Ctx, stale: CacheEntry<StoredCompletion> | null): Promise<Response> {
+  let upstream: AsyncIterable<Record<string, unknown>> & { controller: AbortController };
+  try {
+    // deno-lint-ignore no-explicit-any
+    upstream = await modelClient().chat.completions.create(upstreamParams(ctx, true) as any) as unknown as typeof upstream;
+  } catch (err) {
+    return onFailure(ctx, stale, err);
+  }
+  let aborted = false;
+  const assembler = new CompletionAssembler();
+  const body = new ReadableStream<Uint8Array>({
+    async start(c) {
+      try {
+        for await (const part of upstream) {
+          if (aborted) break;
+          assembler.add(part);
+          const isUsageOnly = Array.isArray(part.choices) && part.choices.length === 0 && part.usage;
+          if (!ctx.includeUsage) {
+            if (isUsageOnly) continue;
+            delete part.usage;
+          }
+          c.enqueue(sseData(part));
+        }
+      } catch (err) {
+        if (aborted) return;
+        await releaseLease(serviceClient(), ctx.target, true);
+        c.enqueue(sseData({ error: { ...upstreamError(err).body, message: `${upstreamError(err).body.message}; the partial answer was not kept` } }));
+        c.close();
+        return;
+      }
+      if (aborted) {
+        await releaseLease(serviceClient(), ctx.target, false);
+        return;
+      }
+      if (!assembler.complete) {
+        await releaseLease(serviceClient(), ctx.target, true);
+        c.enqueue(sseData({ error: { message: 'The model stream ended early; the partial answer was not kept', type: 'server_error', param: null, code: 'model_stream_failed' } }));
+        c.close();
+        return;
+      }
+      const completion = assembler.completion();
+      await keep(ctx, completion, JSON.stringify(completion));
+      c.enqueue(SSE_DONE);
+      c.close();
+    },
+    cancel() {
+      aborted = true;
+      upstream.controller.abort();
+    },
+  });
+  return new Response(body, { status: 200, headers: sseHeaders(headers(ctx.use.read ? 'MISS' : 'BYPASS', 0)) });
+}
