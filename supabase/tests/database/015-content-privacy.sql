@@ -3,7 +3,7 @@
 -- an admin of another company and the service role; then every other path an authenticated
 -- caller has (stats RPCs, conversations, messages, admin RPCs).
 begin;
-select plan(58);
+select plan(60);
 
 \set company_a '''a1500000-0000-4000-8000-00000000000a'''
 \set company_b '''b1500000-0000-4000-8000-00000000000b'''
@@ -63,6 +63,8 @@ select throws_ok($$select to_jsonb(c) from public.ai_cache c$$, '42501', null, '
 select is(position('SECRET' in public.get_cache_stats(:company_a)::text), 0, 'get_cache_stats carries no content');
 select is((public.get_cache_stats(:company_a) ->> 'hits')::int, 1, 'but its numbers are there');
 select is(position('SECRET' in public.get_conversation_stats(:company_a)::text), 0, 'get_conversation_stats carries no content');
+select is(position('SECRET' in public.get_cache_dashboard(:company_a)::text), 0, 'get_cache_dashboard carries no content');
+select is(position('SECRET' in public.get_dashboard_companies()::text), 0, 'get_dashboard_companies carries no content');
 select is((public.get_conversation_stats(:company_a) ->> 'messages')::int, 2, 'but counts the member''s messages');
 select is((select count(*)::int from public.ai_messages), 0, 'an admin reads no member message');
 select is((select count(*)::int from public.ai_conversations), 0, 'nor a member''s conversation (whose title is text)');
@@ -113,8 +115,13 @@ select set_eq($$
     and has_function_privilege('authenticated', p.oid, 'execute')
 $$, $$values ('get_cache_stats(uuid)'), ('get_conversation_stats(uuid)'), ('get_conversation_with_messages(uuid)'),
              ('private.cache_stats_for_admin(uuid)'), ('private.conversation_stats_for_caller(uuid)'),
-             ('private.is_company_member(uuid)'), ('private.has_company_role(uuid,text[])')$$,
-  'authenticated executes only the numbers-only stats RPCs, the RLS-bound conversation reader and the membership helpers');
+             ('private.is_company_member(uuid)'), ('private.has_company_role(uuid,text[])'),
+             -- the dashboard's metadata-only reads and purge (admins of the company, checked inside)
+             ('get_dashboard_companies()'), ('get_cache_dashboard(uuid,integer,integer)'), ('purge_company_cache(uuid,text,text)'),
+             ('private.company_name(uuid)'), ('private.cache_dashboard(uuid,integer,integer)'), ('private.purge_company_cache(uuid,text,text)'),
+             -- ai-gateway's cache policies (type, TTL, scope, enabled: no content)
+             ('get_cache_policies(uuid)'), ('set_cache_policy(uuid,text,integer,text,boolean)'), ('delete_cache_policy(uuid,text)')$$,
+  'authenticated executes only the numbers-only stats and dashboard RPCs, cache policies, the RLS-bound conversation reader and the membership helpers');
 
 -- The service role reads content -----------------------------------------------------------------------
 select tests.authenticate_as_service_role();
