@@ -91,7 +91,7 @@ describe.concurrent('leases and deadlines', () => {
   it('takes over the lease of a leader that died (no renewal) and answers', async () => {
     const m = marker('dead-leader');
     const description = `Boutique en ligne ${m}`;
-    const { key } = await suggestCacheKey(description, 'global', process.env.AI_SUGGEST_MODEL || 'gpt-4o-mini');
+    const { key } = await suggestCacheKey(description, 'global', process.env.AI_SUGGEST_MODEL || process.env.AI_DEFAULT_MODEL || 'gpt-4o-mini');
     // A leader took the lease and crashed: nobody renews it, it runs out in 2 s.
     await adminSql()`insert into private.ai_cache_leases (company_id, cache_key, cache_type, owner, expires_at)
                      values (null, ${key}, 'suggestions', 'crashed-leader', now() + interval '2 seconds')`;
@@ -105,7 +105,7 @@ describe.concurrent('leases and deadlines', () => {
   it('answers 503 coalesce_timeout at the deadline while a live lease is held, without calling the model', async () => {
     const m = marker('stuck');
     const description = `Application mobile ${m}`;
-    const { key } = await suggestCacheKey(description, 'global', process.env.AI_SUGGEST_MODEL || 'gpt-4o-mini');
+    const { key } = await suggestCacheKey(description, 'global', process.env.AI_SUGGEST_MODEL || process.env.AI_DEFAULT_MODEL || 'gpt-4o-mini');
     await adminSql()`insert into private.ai_cache_leases (company_id, cache_key, cache_type, owner, expires_at)
                      values (null, ${key}, 'suggestions', 'busy-leader', now() + interval '10 minutes')`;
     try {
