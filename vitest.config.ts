@@ -6,7 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     maxWorkers: 2,
-    testTimeout: 30_000,
+    // Generous: suites spawn processes and share 2 cores with other stacks; tests never assert timing.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 });
