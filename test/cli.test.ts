@@ -285,7 +285,7 @@ describe('ai-cache errors and exit codes', () => {
     expect(badCompany.code).toBe(2);
     const both = await runCli(['top', '--company', randomUUID(), '--global'], { mode: 'db' });
     expect(both.code).toBe(2);
-  });
+  }, 180_000); // eight CLI processes in a row: minutes on a loaded 2-core machine
 
   it('--help and --version succeed', async () => {
     const help = await runCli(['--help'], { mode: 'db' });
