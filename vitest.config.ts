@@ -6,7 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     maxWorkers: 2,
-    testTimeout: 30_000,
+    // Deadlines, not timing goals: the admin suites start many CLI processes, slow on a loaded machine.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 });

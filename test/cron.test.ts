@@ -18,7 +18,7 @@ beforeAll(async () => {
   // The job deletes every expired row of the database: not while the other admin suites hold
   // expired fixtures (they take this lock shared).
   releaseLock = await holdAdminSuiteLock('exclusive');
-}, 180_000);
+}, 900_000);
 
 afterAll(async () => {
   await dropCompanies([company]);
