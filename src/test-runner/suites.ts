@@ -156,14 +156,19 @@ function teardown(stack: IsolatedStack): Promise<void> {
 
 export async function runSuites(stack: IsolatedStack) {
   const results: SuiteResult[] = [];
+  let interrupted = false;
   const interrupt = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
     console.error(`\nnpm test: ${signal}: stopping the suites and removing the test stack…`);
     void teardown(stack).then(() => {
       printSummary(results, `interrupted by ${signal}`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => interrupt(signal));
+  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and relayed by tsx),
+  // and a second signal without a handler would kill it before the stack is removed.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => interrupt(signal));
 
   let failed = 1;
   try {
