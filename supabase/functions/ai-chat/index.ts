@@ -1,3 +1,4 @@
+import { withDbCallTiming } from '../_shared/server-timing.ts';
 import { handler } from './handler.ts';
 
-Deno.serve(handler);
+Deno.serve(withDbCallTiming(handler));
