@@ -40,6 +40,7 @@ export async function benchScale(opts: { rows?: number } = {}): Promise<ScaleBen
 
   /** Inserts synthetic entries number `from`..`to`: every 10th already expired. */
   const generate = async (from: number, to: number) => {
+    await sql.unsafe(`set synchronous_commit = off`);
     await sql.unsafe(`
       insert into public.ai_cache (company_id, cache_key, cache_type, model, cached_result,
                                    prompt_tokens, completion_tokens, cost_usd, expires_at)
@@ -50,7 +51,10 @@ export async function benchScale(opts: { rows?: number } = {}): Promise<ScaleBen
                                 'usage', jsonb_build_object('prompt_tokens', 20, 'completion_tokens', 40)),
              20, 40, 0.000027,
              case when g % 10 = 0 then now() - interval '1 day' else now() + interval '30 days' end
-      from generate_series($3::bigint, $4::bigint) g`, [seed, tag, from, to]);
+      from generate_series($3::bigint, $4::bigint) g
+      -- In the unique index's order: appending to its pages instead of splitting random ones
+      -- makes the load several times faster.
+      order by 1, 2`, [seed, tag, from, to]);
   };
 
   /** cache_lookup on random live synthetic keys, one connection, as the functions call it. */
