@@ -96,6 +96,9 @@ describe('the direct transport', () => {
     expect(callSql('cache_lookup', { p_key: "a'b", p_n: 1, p_skip: undefined, p_obj: { x: 1 }, p_null: null }))
       .toBe(`select "public"."cache_lookup"("p_key" => 'a''b', "p_n" => '1', "p_obj" => '{"x":1}', "p_null" => null)`);
     expect(() => callSql('x; drop table y', {})).toThrow(/invalid function name/);
+    // With the catalog's parameter kinds, values convert as PostgREST converts JSON.
+    expect(callSql('f', { p_doc: 'text', p_tags: ['a', 'b"c', null], p_n: [1] }, { p_doc: 'json', p_tags: 'array', p_n: 'json' }))
+      .toBe(`select "public"."f"("p_doc" => '"text"', "p_tags" => '{"a","b\\"c",NULL}', "p_n" => '[1]')`);
   });
 
   it('gives identical answers to identical calls over both transports', async () => {

@@ -64,10 +64,8 @@ export async function closePgPool(): Promise<void> {
 }
 
 /** A quoted literal of unknown type: Postgres casts it to the parameter's type, as with PostgREST's JSON. */
-function literal(value: unknown): string {
-  if (value === null) return 'null';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return "'" + text.replaceAll("'", "''") + "'";
+function literal(text: string | null): string {
+  return text === null ? 'null' : "'" + text.replaceAll("'", "''") + "'";
 }
 
 /** Thrown before any SQL is sent, in the shape of the error Postgres itself would give. */
@@ -77,19 +75,77 @@ class InputError extends Error {
   }
 }
 
-export function callSql(fn: string, args: Record<string, unknown>): string {
+/** How PostgREST turns a JSON value into a parameter of this kind. */
+export type ParamKind = 'json' | 'array' | 'other';
+
+/** A Postgres array literal ('{"a","b"}') of a JSON array's items, as PostgREST builds it. */
+function arrayText(items: unknown[]): string {
+  const item = (x: unknown) =>
+    x === null ? 'NULL' : '"' + (typeof x === 'object' ? JSON.stringify(x) : String(x)).replace(/[\\"]/g, (c) => '\\' + c) + '"';
+  return '{' + items.map(item).join(',') + '}';
+}
+
+function valueText(value: unknown, kind: ParamKind | undefined): string | null {
+  if (value === null) return null;
+  if (kind === 'json') return JSON.stringify(value);
+  if (kind === 'array' && Array.isArray(value)) return arrayText(value);
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+export function callSql(fn: string, args: Record<string, unknown>, kinds: Record<string, ParamKind> = {}): string {
   if (!IDENT.test(fn)) throw new InputError('42883', `invalid function name ${JSON.stringify(fn)}`);
   const named: string[] = [];
   for (const [name, value] of Object.entries(args)) {
     // JSON.stringify (what supabase-js sends) drops undefined members: so do we.
     if (value === undefined) continue;
     if (!IDENT.test(name)) throw new InputError('42883', `invalid argument name ${JSON.stringify(name)}`);
-    if (typeof value === 'string' && value.includes('\u0000')) {
-      throw new InputError('22P05', 'unsupported Unicode escape sequence');
-    }
-    named.push(`"${name}" => ${literal(value)}`);
+    const text = valueText(value, kinds[name]);
+    if (text?.includes('\u0000')) throw new InputError('22P05', 'unsupported Unicode escape sequence');
+    named.push(`"${name}" => ${literal(text)}`);
   }
   return `select "public"."${fn}"(${named.join(', ')})`;
+}
+
+const signatures = new Map<string, Promise<Record<string, ParamKind>[]>>();
+
+/**
+ * The parameter kinds of each overload of public.<fn>, read from the catalog once per instance:
+ * json/jsonb parameters take any JSON value (a string too), array parameters take JSON arrays.
+ */
+function paramKinds(fn: string): Promise<Record<string, ParamKind>[]> {
+  let found = signatures.get(fn);
+  if (!found) {
+    found = sql().unsafe(`
+      select p.proargnames[1:p.pronargs] as names,
+             array(select case when t.typname in ('json', 'jsonb') then 'json'
+                               when t.typcategory = 'A' then 'array' else 'other' end
+                   from unnest(p.proargtypes::oid[]) with ordinality a(oid, n)
+                   join pg_catalog.pg_type t on t.oid = a.oid order by a.n) as kinds
+      from pg_catalog.pg_proc p
+      where p.pronamespace = 'public'::regnamespace and p.proname = ${literal(fn)}`).simple()
+      .then((rows) => rows.map((r) => {
+        const names = parseTextArray(r.names as string | string[] | null);
+        const kinds = parseTextArray(r.kinds as string | string[]);
+        return Object.fromEntries(names.map((n, i) => [n, kinds[i] as ParamKind]));
+      }));
+    signatures.set(fn, found);
+    found.catch(() => signatures.delete(fn));
+  }
+  return found;
+}
+
+/** fetch_types is off, so arrays of names come back as Postgres text ('{a,b}'): plain identifiers only. */
+function parseTextArray(v: string | string[] | null): string[] {
+  if (v === null) return [];
+  if (Array.isArray(v)) return v;
+  return v.replace(/^\{|\}$/g, '').split(',').filter(Boolean).map((x) => x.replace(/^"|"$/g, ''));
+}
+
+/** The overload PostgREST would pick: every given argument is one of its parameters. */
+async function kindsFor(fn: string, args: Record<string, unknown>): Promise<Record<string, ParamKind>> {
+  const given = Object.keys(args).filter((k) => args[k] !== undefined);
+  const overloads = await paramKinds(fn);
+  return overloads.find((o) => given.every((k) => k in o)) ?? {};
 }
 
 function setupSql(identity: DbIdentity, timeoutMs: number): string {
@@ -171,10 +227,11 @@ function isPostgresError(e: unknown): e is { code: string; message: string; seve
 export async function pgRpc(identity: DbIdentity, fn: string, args: Record<string, unknown>, timeoutMs: number): Promise<RpcOutcome> {
   let text: string;
   try {
-    text = setupSql(identity, timeoutMs) + ';\n' + callSql(fn, args);
+    const kinds = IDENT.test(fn) ? await kindsFor(fn, args) : {};
+    text = setupSql(identity, timeoutMs) + ';\n' + callSql(fn, args, kinds);
   } catch (e) {
     if (e instanceof InputError) return { data: null, error: { code: e.code, message: e.message } };
-    throw e;
+    return { data: null, error: { code: isPostgresError(e) ? e.code : '', message: (e as Error).message ?? String(e) } };
   }
   const query = sql().unsafe(text).simple();
   let timer: ReturnType<typeof setTimeout> | undefined;
