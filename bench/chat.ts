@@ -18,7 +18,7 @@ export interface ChatBench {
   single_flight: { concurrent: number; upstream_calls: number };
 }
 
-async function startFloorServer(): Promise<{ url: string; stop: () => void }> {
+export async function startFloorServer(): Promise<{ url: string; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/floor-server.ts')], {
     env: { ...process.env, SUPABASE_DB_URL: DB_URL },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -27,7 +27,7 @@ async function startFloorServer(): Promise<{ url: string; stop: () => void }> {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
-async function simLatency(ms: number) {
+export async function simLatency(ms: number) {
   await fetch(`${SIM_ORIGIN}/_sim/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: ms }) });
 }
 

@@ -19,8 +19,10 @@ function row(name: string, r: LoadResult, floor?: LoadResult) {
 async function main() {
   await upDatabase();
   if (!(await apiStatus())) await startApiInBackground();
-  const which = new Set(process.argv.slice(2));
-  const want = (name: string) => which.size === 0 || which.has(name);
+  // Section names select sections (all by default); --scale adds the long 10M-entry step.
+  const args = process.argv.slice(2);
+  const which = new Set(args.filter((a) => !a.startsWith('--')));
+  const want = (name: string) => (which.size === 0 && name !== 'scale') || which.has(name) || (name === 'scale' && args.includes('--scale'));
   const results: Record<string, unknown> = { machine: { cores: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString() };
   const lines: string[] = [];
 
@@ -62,6 +64,20 @@ async function main() {
       `miss overhead over the model's own latency: ${f(c.miss.overhead_p50_ms)} ms p50 (model ${f(c.miss.model_p50_ms)} ms direct, ${f(c.miss.miss_p50_ms)} ms through ai-chat; target ≤ 3 ms)`,
       `single-flight: ${c.single_flight.concurrent} concurrent identical misses → ${c.single_flight.upstream_calls} upstream call(s) (target 1)`,
     );
+  }
+
+  if (want('transports')) {
+    const { benchTransports, transportsTable } = await import('./transports.ts');
+    const t = await benchTransports();
+    results.transports = t;
+    lines.push(...transportsTable(t));
+  }
+
+  if (want('scale')) {
+    const { benchScale, scaleTable } = await import('./scale.ts');
+    const s = await benchScale({ rows: Number(process.env.BENCH_SCALE_ROWS ?? 10_000_000) });
+    results.scale = s;
+    lines.push(...scaleTable(s));
   }
 
   if (want('cleanup')) {

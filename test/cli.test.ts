@@ -3,9 +3,12 @@
 // service-role key. Each mode works on companies of its own, so figures are exact even though
 // other suites write to the same database at the same time.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countEntries, dropCompanies, holdAdminSuiteLock, insertEntry, insertEvent, json, lookup, runCli, runCliInTerminal, type CliMode } from './helpers/admin.ts';
 import { adminSql, ANON_KEY, closeAdminSql, DB_URL } from './helpers/stack.ts';
+
+// Each test starts several CLI processes (Node + tsx): seconds apiece on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const DAY = 86400;
 const companies: string[] = [];

@@ -1,0 +1,32 @@
+// Work a function does after its answer is sent (e.g. storing an entry whose durability the
+// caller was not promised): on the platform it is handed to `EdgeRuntime.waitUntil`, which keeps
+// the instance alive until it settles; elsewhere (the local host, Node) the same contract holds
+// through a registry of pending tasks that a SIGTERM waits for before the worker exits.
+declare const EdgeRuntime: { waitUntil(p: Promise<unknown>): void } | undefined;
+declare const Deno: {
+  addSignalListener(signal: 'SIGTERM', handler: () => void): void;
+  exit(code?: number): never;
+} | undefined;
+
+const pending = new Set<Promise<void>>();
+let drainOnTerm = false;
+
+/** Runs `task` without delaying the response; a failure is logged under `label`, never thrown. */
+export function afterResponse(label: string, task: () => Promise<unknown>): void {
+  const p: Promise<void> = Promise.resolve()
+    .then(task)
+    .then(() => undefined, (err) => console.error(`${label} failed after the response:`, err))
+    .finally(() => pending.delete(p));
+  pending.add(p);
+  if (typeof EdgeRuntime !== 'undefined' && EdgeRuntime) {
+    EdgeRuntime.waitUntil(p);
+  } else if (!drainOnTerm && typeof Deno !== 'undefined' && Deno) {
+    drainOnTerm = true;
+    Deno.addSignalListener('SIGTERM', () => void settled().then(() => Deno!.exit(0)));
+  }
+}
+
+/** Resolves once every task started so far has settled. */
+export async function settled(): Promise<void> {
+  while (pending.size) await Promise.all(pending);
+}
