@@ -89,17 +89,38 @@ async function pgtap(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
   return { passed: tests - (r.code === 0 ? 0 : failedTests), failed, note: `${files.length} files` };
 }
 
-async function vitest(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
+async function vitest(files: string[] = [], env: Record<string, string> = {}): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vitest-'));
   const out = path.join(dir, 'report.json');
   try {
-    const r = await run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], { ...stackEnv(), ...nodeWebSocketEnv() });
+    const r = await run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...files], { ...stackEnv(), ...nodeWebSocketEnv(), ...env });
     if (!existsSync(out)) return { passed: 0, failed: 1, note: `vitest exited ${r.code} without a report` };
     const report = JSON.parse(readFileSync(out, 'utf8')) as { numPassedTests: number; numFailedTests: number; numTotalTests: number; numFailedTestSuites: number };
     const failed = report.numFailedTests + report.numFailedTestSuites + (r.code !== 0 && report.numFailedTests === 0 ? 1 : 0);
     return { passed: report.numPassedTests, failed };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The end-to-end suites that go through every RPC path of the functions (the rest do not depend on the transport). */
+const REST_TRANSPORT_SUITES = ['test/e2e/ai-chat', 'test/e2e/ai-suggest', 'test/e2e/ai-gateway', 'test/e2e/client', 'test/e2e/paid-answers', 'test/e2e/odd-text'];
+
+/** Runs `fn` with the API restarted under extra environment, then restarts it as it was. */
+async function withApiEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  await stopApi();
+  Object.assign(process.env, env);
+  try {
+    await startApiInBackground();
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await stopApi();
+    await startApiInBackground();
   }
 }
 
@@ -179,7 +200,12 @@ export async function runSuites(stack: IsolatedStack) {
 
     results.push(await timed('advisors (security + performance)', advisors));
     results.push(await timed('pgTAP (supabase/tests)', pgtap));
-    results.push(await timed('vitest (test/)', vitest));
+    results.push(await timed('vitest (test/)', () => vitest()));
+    // The functions' other database transport: the same end-to-end suites with every RPC going
+    // through supabase-js and /rest/v1 instead of the direct Postgres pool (the API restarts so its
+    // function workers read the setting).
+    results.push(await timed('vitest e2e, AI_CACHE_DB_TRANSPORT=rest', () =>
+      withApiEnv({ AI_CACHE_DB_TRANSPORT: 'rest' }, () => vitest(['--project', 'suites', ...REST_TRANSPORT_SUITES], { AI_CACHE_DB_TRANSPORT: 'rest' }))));
     results.push(await timed('type checks (tsc + deno check)', typecheck));
     await teardown(stack);
     failed = printSummary(results);
