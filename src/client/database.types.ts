@@ -19,6 +19,20 @@ export type Database = {
                   Relationships: [
                     
                   ]
+                },"ai_cache_policies": {
+                  Row: {
+                    "cache_type": string,"company_id": string | null,"created_at": string,"enabled": boolean,"id": number,"scope": string,"ttl_seconds": number,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cache_type": string,"company_id"?: string | null,"created_at"?: string,"enabled"?: boolean,"id"?: never,"scope"?: string,"ttl_seconds": number,"updated_at"?: string
+                  }
+                  Update: {
+                    "cache_type"?: string,"company_id"?: string | null,"created_at"?: string,"enabled"?: boolean,"id"?: never,"scope"?: string,"ttl_seconds"?: number,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"ai_cache_stats_daily": {
                   Row: {
                     "cache_type": string,"company_id": string | null,"cost_saved_usd": number,"day": string,"hits": number,"id": number,"misses": number,"tokens_saved": number,"uncached_calls": number,"uncached_cost_usd": number,"uncached_tokens": number,"upstream_calls": number,"upstream_cost_usd": number,"upstream_errors": number,"upstream_tokens": number
@@ -102,11 +116,20 @@ isOneToOne: false
 "cache_record_call":
 { Args: { "p_cache_type": string,"p_company_id": string,"p_completion_tokens": number,"p_cost_usd": number,"p_prompt_tokens": number }; Returns: undefined
                            },
+"cache_record_spend":
+{ Args: { "p_cache_key"?: string,"p_cache_type": string,"p_company_id": string,"p_completion_tokens": number,"p_cost_usd": number,"p_lease_owner"?: string,"p_prompt_tokens": number }; Returns: Json
+                           },
 "cache_release_lease":
 { Args: { "p_cache_key": string,"p_cache_type"?: string,"p_company_id": string,"p_error"?: boolean,"p_lease_owner": string }; Returns: undefined
                            },
+"cache_renew_lease":
+{ Args: { "p_cache_key": string,"p_company_id": string,"p_lease_ms": number,"p_lease_owner": string }; Returns: string
+                           },
 "cache_store":
 { Args: { "p_cache_key": string,"p_cache_type": string,"p_company_id": string,"p_completion_tokens": number,"p_cost_usd": number,"p_key_version"?: number,"p_lease_owner"?: string,"p_model": string,"p_prompt_tokens": number,"p_request": Json,"p_result": Json,"p_ttl_seconds": number }; Returns: Json
+                           },
+"cache_store_many":
+{ Args: { "p_cache_type": string,"p_company_id": string,"p_items": Json,"p_key_version"?: number,"p_model": string,"p_ttl_seconds": number }; Returns: number
                            },
 "chat_history":
 { Args: { "p_company_id": string,"p_conversation_id": string,"p_limit"?: number,"p_user_id": string }; Returns: Json
@@ -129,11 +152,25 @@ isOneToOne: false
 "delete_cache_batch":
 { Args: { "p_all"?: boolean,"p_batch_size"?: number,"p_cache_type"?: string,"p_company_id"?: string,"p_expired_only"?: boolean,"p_global_only"?: boolean,"p_key_version"?: number,"p_model"?: string,"p_older_than_seconds"?: number }; Returns: number
                            },
+"delete_cache_policy":
+{ Args: { "p_cache_type": string,"p_company_id": string }; Returns: boolean
+                           },
+"gateway_cache_lookup":
+{ Args: { "p_cache_type": string,"p_company_id": string,"p_company_key": string,"p_global_key": string,"p_lease_ms"?: number,"p_lease_owner"?: string,"p_lookup"?: boolean,"p_max_age_seconds"?: number,"p_user_id": string }; Returns: Json
+                           },
+"gateway_cache_lookup_many":
+{ Args: { "p_cache_type": string,"p_company_id": string,"p_company_keys": (string)[],"p_global_keys": (string)[],"p_lookup"?: boolean,"p_max_age_seconds"?: number,"p_user_id": string }; Returns: Json
+                           },
 "get_cache_dashboard":
 { Args: { "p_company_id": string,"p_days"?: number,"p_top"?: number }; Returns: Json
                            },
 "get_cache_metrics":
 { Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"get_cache_policies":
+{ Args: { "p_company_id": string }; Returns: {
+              "cache_type": string,"enabled": boolean,"scope": string,"source": string,"ttl_seconds": number
+            }[]
                            },
 "get_cache_stats":
 { Args: { "p_company_id"?: string }; Returns: Json
@@ -161,7 +198,24 @@ isOneToOne: false
                            },
 "rate_limit_take":
 { Args: { "p_bucket": string,"p_capacity": number,"p_cost"?: number,"p_refill_per_second": number }; Returns: Json
-                           }
+                           },
+"set_cache_policy":
+{ Args: { "p_cache_type": string,"p_company_id": string,"p_enabled"?: boolean,"p_scope"?: string,"p_ttl_seconds": number }; Returns: {
+              "cache_type": string,
+"company_id": string | null,
+"created_at": string,
+"enabled": boolean,
+"id": number,
+"scope": string,
+"ttl_seconds": number,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "ai_cache_policies"
+        isOneToOne: true
+        isSetofReturn: false
+      } }
           }
           Enums: {
             [_ in never]: never

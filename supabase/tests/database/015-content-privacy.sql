@@ -113,8 +113,14 @@ select set_eq($$
     and has_function_privilege('authenticated', p.oid, 'execute')
 $$, $$values ('get_cache_stats(uuid)'), ('get_conversation_stats(uuid)'), ('get_conversation_with_messages(uuid)'),
              ('private.cache_stats_for_admin(uuid)'), ('private.conversation_stats_for_caller(uuid)'),
-             ('private.is_company_member(uuid)'), ('private.has_company_role(uuid,text[])')$$,
-  'authenticated executes only the numbers-only stats RPCs, the RLS-bound conversation reader and the membership helpers');
+             ('private.is_company_member(uuid)'), ('private.has_company_role(uuid,text[])'),
+             -- the dashboard (numbers and company names), the owners' cache purge, the cache policies
+             ('get_dashboard_companies()'), ('get_cache_dashboard(uuid,integer,integer)'),
+             ('private.cache_dashboard(uuid,integer,integer)'), ('private.company_name(uuid)'),
+             ('purge_company_cache(uuid,text,text)'), ('private.purge_company_cache(uuid,text,text)'),
+             ('set_cache_policy(uuid,text,integer,text,boolean)'), ('delete_cache_policy(uuid,text)'),
+             ('get_cache_policies(uuid)')$$,
+  'authenticated executes only the numbers-only stats and dashboard RPCs, the RLS-bound conversation reader, the purge and policy RPCs and the membership helpers');
 
 -- The service role reads content -----------------------------------------------------------------------
 select tests.authenticate_as_service_role();
