@@ -19,9 +19,14 @@ export const DEFAULT_PRICES: Record<string, Price> = {
 };
 
 const DEFAULT_ALLOWED_MODELS = 'gpt-4o-mini,gpt-4o,gpt-4.1,gpt-4.1-mini,gpt-4.1-nano';
+const DEFAULT_GATEWAY_MODELS = `${DEFAULT_ALLOWED_MODELS},text-embedding-3-small,text-embedding-3-large`;
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
 const modelName = z.string().trim().min(1);
+const modelList = (fallback: string) =>
+  z.string().default(fallback)
+    .transform((s) => s.split(',').map((m) => m.trim()).filter(Boolean))
+    .pipe(z.array(modelName).min(1));
 
 const PriceTable = z.record(
   modelName,
@@ -30,9 +35,7 @@ const PriceTable = z.record(
 
 const Schema = z.object({
   AI_DEFAULT_MODEL: modelName.default('gpt-4o-mini'),
-  AI_ALLOWED_MODELS: z.string().default(DEFAULT_ALLOWED_MODELS)
-    .transform((s) => s.split(',').map((m) => m.trim()).filter(Boolean))
-    .pipe(z.array(modelName).min(1)),
+  AI_ALLOWED_MODELS: modelList(DEFAULT_ALLOWED_MODELS),
   AI_SUGGEST_MODEL: modelName.optional(),
   AI_CACHE_PRICES: z.string().optional().transform((s, ctx) => {
     if (!s) return {};
@@ -55,6 +58,10 @@ const Schema = z.object({
   OPENAI_MAX_RETRIES: int(0, 2),
   AI_MODEL_DEADLINE_MS: int(1, 120_000),
   AI_DB_TIMEOUT_MS: int(1, 10_000),
+  AI_GATEWAY_MODELS: modelList(DEFAULT_GATEWAY_MODELS),
+  AI_GATEWAY_TTL_SECONDS: z.coerce.number().int().min(1).optional(),
+  AI_GATEWAY_MAX_BODY_BYTES: int(1, 4 * 1024 * 1024),
+  AI_GATEWAY_MAX_EMBEDDING_ITEMS: int(1, 2048),
 });
 
 export interface FunctionConfig {
@@ -75,6 +82,12 @@ export interface FunctionConfig {
   /** The whole model budget of one request (every attempt and retry), under the platform's 150 s cut. */
   modelDeadlineMs: number;
   dbTimeoutMs: number;
+  /** ai-gateway: the models callers may use (and GET /v1/models lists). */
+  gatewayModels: string[];
+  /** ai-gateway: lifetime of an entry whose cache type has no policy row (default AI_CACHE_TTL_SECONDS). */
+  gatewayTtlSeconds: number;
+  gatewayMaxBodyBytes: number;
+  gatewayMaxEmbeddingItems: number;
 }
 
 /** Longest known prefix wins, so dated snapshots (gpt-4o-mini-2024-07-18) price like their family. */
@@ -125,6 +138,10 @@ export function parseConfig(vars: Record<string, string | undefined>): FunctionC
     openaiMaxRetries: c.OPENAI_MAX_RETRIES,
     modelDeadlineMs: c.AI_MODEL_DEADLINE_MS,
     dbTimeoutMs: c.AI_DB_TIMEOUT_MS,
+    gatewayModels: c.AI_GATEWAY_MODELS,
+    gatewayTtlSeconds: c.AI_GATEWAY_TTL_SECONDS ?? c.AI_CACHE_TTL_SECONDS,
+    gatewayMaxBodyBytes: c.AI_GATEWAY_MAX_BODY_BYTES,
+    gatewayMaxEmbeddingItems: c.AI_GATEWAY_MAX_EMBEDDING_ITEMS,
   };
 }
 

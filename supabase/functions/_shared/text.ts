@@ -15,3 +15,13 @@ export function storableText(text: string): string {
 export function userText() {
   return z.string().overwrite(storableText);
 }
+
+/** A parsed JSON value with every string (keys included) made storable: for bodies kept as sent. */
+export function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storableJson(v)]));
+  }
+  return value;
+}

@@ -1,18 +1,15 @@
 // The gateway's thin adapter over the shared cache protocol (_shared/cache.ts). The only
 // gateway-specific parts are the first round trip (membership + per-type policy + lookup in
 // one RPC, gateway_cache_lookup[_many]) and the batch store of embeddings (cache_store_many);
-// waiting on a leader, storing a single answer and releasing leases are the shared functions.
+// single-flight (leadOrFollow and its Lease), storing a single answer and recording spend are
+// the shared protocol's.
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type { CacheEntry, CacheTarget, LookupResult } from '../_shared/cache.ts';
 import type { CacheControls } from '../_shared/cache-control.ts';
 import { CACHE_KEY_VERSION } from '../_shared/cache-key.ts';
-import { intEnv } from '../_shared/env.ts';
+import { config } from '../_shared/config.ts';
 import { callRpc } from '../_shared/rpc.ts';
 import type { GatewayCaller } from './caller.ts';
-
-/** Lifetime of an entry whose type has no policy row and no X-Cache-TTL. */
-export const DEFAULT_TTL_SECONDS = intEnv('AI_GATEWAY_TTL_SECONDS', intEnv('AI_CACHE_TTL_SECONDS', 7 * 24 * 3600));
-export const LEASE_MS = intEnv('AI_CACHE_LEASE_MS', 30_000);
 
 /** The effective policy of a cache type for the caller's company (private.cache_policy_for). */
 export interface Policy {
@@ -44,7 +41,8 @@ export function cacheUse(policy: Policy, controls: CacheControls): CacheUse {
   return {
     read: policy.enabled && !controls.noCache && !controls.noStore,
     write: policy.enabled && !controls.noStore,
-    ttlSeconds: controls.ttlSeconds ?? policy.ttl_seconds ?? DEFAULT_TTL_SECONDS,
+    // Without a policy row and X-Cache-TTL: AI_GATEWAY_TTL_SECONDS.
+    ttlSeconds: controls.ttlSeconds ?? policy.ttl_seconds ?? config().gatewayTtlSeconds,
   };
 }
 
@@ -64,12 +62,12 @@ export function gatewayLookup<R>(
     p_global_key: keys.global,
     p_max_age_seconds: controls.maxAge,
     p_lease_owner: leaseOwner,
-    p_lease_ms: LEASE_MS,
+    p_lease_ms: config().leaseMs,
     p_lookup: (!controls.noCache && !controls.noStore) || controls.onlyIfCached,
   });
 }
 
-/** The shared protocol's target for the scope the policy chose; the lease only when this call holds it. */
+/** The shared protocol's target for the scope the policy chose. */
 export function targetFor(policy: Policy, keys: ScopedKeys, controls: CacheControls, leaseOwner: string | null): CacheTarget {
   return {
     companyId: policy.company_id,
@@ -77,7 +75,7 @@ export function targetFor(policy: Policy, keys: ScopedKeys, controls: CacheContr
     type: policy.cache_type,
     maxAgeSeconds: controls.maxAge,
     leaseOwner,
-    leaseMs: LEASE_MS,
+    leaseMs: config().leaseMs,
   };
 }
 

@@ -1,27 +1,37 @@
 // POST /v1/chat/completions: the upstream's completion, cached per company (or globally) and
-// per cache type under the shared protocol: lookup with a single-flight lease, COALESCED
-// waits, stale-if-error, never caching errors, refusals or truncated answers.
+// per cache type under the shared protocol (_shared/cache.ts): lookup with a single-flight
+// lease, then leadOrFollow (COALESCED answers for followers, a renewed Lease for the leader,
+// JSON and streams alike), every upstream call inside the request's Deadline, stale-if-error,
+// never caching errors, refusals or truncated answers, and never throwing a paid answer away.
 import { z } from 'zod';
-import { awaitLeader, type CacheEntry, type CacheStatus, type CacheTarget, releaseLease, store } from '../_shared/cache.ts';
+import {
+  type CacheEntry,
+  type CacheStatus,
+  type CacheTarget,
+  type Lease,
+  leadOrFollow,
+  type Spend,
+  store,
+  STORE_FAILED,
+} from '../_shared/cache.ts';
 import { type CacheControls, parseCacheControls } from '../_shared/cache-control.ts';
 import { CACHE_KEY_VERSION } from '../_shared/cache-key.ts';
 import { readJson } from '../_shared/body.ts';
+import { config } from '../_shared/config.ts';
 import { corsHeaders } from '../_shared/cors.ts';
-import { env, intEnv } from '../_shared/env.ts';
-import { isCacheable, modelClient } from '../_shared/model-client.ts';
+import { Deadline } from '../_shared/deadline.ts';
+import { isCacheable, modelClient, withinDeadline } from '../_shared/model-client.ts';
 import { costUsd } from '../_shared/pricing.ts';
 import { SSE_DONE, sseData, sseHeaders } from '../_shared/sse.ts';
 import { serviceClient } from '../_shared/supabase.ts';
+import { storableJson } from '../_shared/text.ts';
 import { type CacheUse, cacheUse, gatewayLookup, type Policy, targetFor } from './cache-adapter.ts';
 import type { GatewayCaller } from './caller.ts';
 import { CompletionAssembler, completionToChunks } from './completion-chunks.ts';
 import { chatCompletionKeys } from './keys.ts';
 import { assertModelAllowed } from './models.ts';
-import { invalidParam, OpenAIError } from './openai-errors.ts';
+import { OpenAIError } from './openai-errors.ts';
 import { postRaw, upstreamError } from './upstream.ts';
-
-export const MAX_BODY_BYTES = intEnv('AI_GATEWAY_MAX_BODY_BYTES', 4 * 1024 * 1024);
-const STORE_PROMPTS = env('AI_CACHE_STORE_PROMPTS') !== 'false';
 
 /** What a chat entry's `cached_result` holds: the upstream's completion, byte for byte. */
 interface StoredCompletion {
@@ -45,6 +55,7 @@ interface Ctx {
   use: CacheUse;
   target: CacheTarget;
   canonical: Record<string, unknown>;
+  deadline: Deadline;
 }
 
 export function parseChatBody(raw: unknown): ChatBody {
@@ -58,8 +69,10 @@ export function parseChatBody(raw: unknown): ChatBody {
 }
 
 export async function chatCompletions(req: Request, caller: GatewayCaller): Promise<Response> {
+  const deadline = new Deadline();
   const controls = parseCacheControls(req.headers);
-  const body = parseChatBody(await readJson(req, z.unknown(), MAX_BODY_BYTES));
+  // Caller text is made storable (_shared/text.ts) before the key, the database or the model sees it.
+  const body = parseChatBody(storableJson(await readJson(req, z.unknown(), config().gatewayMaxBodyBytes)));
   assertModelAllowed(body.model);
   const { keys, canonical } = await chatCompletionKeys(body, caller.cacheType, caller.companyId);
   const db = serviceClient();
@@ -72,8 +85,9 @@ export async function chatCompletions(req: Request, caller: GatewayCaller): Prom
     controls,
     policy,
     use: cacheUse(policy, controls),
-    target: targetFor(policy, keys, controls, lookup?.status === 'miss' && lookup.lease === 'acquired' ? leaseOwner : null),
+    target: targetFor(policy, keys, controls, leaseOwner),
     canonical,
+    deadline,
   };
 
   if (lookup?.status === 'hit') return fromEntry(ctx, lookup, 'HIT');
@@ -85,13 +99,16 @@ export async function chatCompletions(req: Request, caller: GatewayCaller): Prom
       code: 'not_cached',
     }, { 'x-cache': 'MISS' });
   }
-  if (lookup?.lease === 'held') {
-    ctx.target.leaseOwner = leaseOwner;
-    const waited = await awaitLeader<StoredCompletion>(db, ctx.target, ctx.target.leaseMs + 5_000);
-    if ('hit' in waited) return fromEntry(ctx, waited.hit, 'COALESCED');
-  }
+  const next = await leadOrFollow<StoredCompletion>(db, ctx.target, lookup, deadline);
+  if ('entry' in next) return fromEntry(ctx, next.entry, next.status);
   const stale = lookup?.status === 'miss' ? lookup.stale : null;
-  return ctx.stream ? streamFromModel(ctx, stale) : fromModel(ctx, stale);
+  // A stream ends its lease when the stream ends (streamFromModel settles it).
+  if (ctx.stream) return streamFromModel(ctx, next.lease, stale);
+  try {
+    return await fromModel(ctx, next.lease, stale);
+  } finally {
+    await next.lease.settle();
+  }
 }
 
 function headers(status: CacheStatus, ageSeconds: number): Record<string, string> {
@@ -129,107 +146,134 @@ function cacheable(completion: Record<string, unknown>): boolean {
 }
 
 /** Upstream failed: the lease goes back (counted as an error), then STALE when allowed, else the upstream's error. */
-async function onFailure(ctx: Ctx, stale: CacheEntry<StoredCompletion> | null, err: unknown): Promise<Response> {
-  await releaseLease(serviceClient(), ctx.target, ctx.use.read);
+async function onFailure(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredCompletion> | null, err: unknown): Promise<Response> {
+  await lease.release(true);
   if (stale && ctx.use.read) return fromEntry(ctx, stale, 'STALE');
   const e = upstreamError(err);
   throw new OpenAIError(e.status, e.body, { ...e.headers, 'x-cache': ctx.use.read ? 'MISS' : 'BYPASS' });
 }
 
-/** Keeps a good answer; failing to keep it never costs the caller the answer they paid for. */
-async function keep(ctx: Ctx, completion: Record<string, unknown>, text: string): Promise<void> {
-  const db = serviceClient();
-  if (!ctx.use.write || !cacheable(completion)) {
-    await releaseLease(db, ctx.target, false);
-    return;
-  }
+/**
+ * Keeps a good answer and ends the lease. An answer that is not kept (no-store, a policy that
+ * disables the type, a refusal or truncated answer) is still paid for: its spend is recorded
+ * as an uncached upstream call. Failing to store never costs the caller the answer: its spend
+ * is recorded and the answer goes out flagged (the returned headers: X-Cache-Warning).
+ */
+async function keep(ctx: Ctx, lease: Lease, completion: Record<string, unknown>, text: string): Promise<Record<string, string>> {
   const usage = (completion.usage ?? {}) as { prompt_tokens?: number; completion_tokens?: number };
   const model = typeof completion.model === 'string' ? completion.model : ctx.body.model;
+  const spend: Spend = {
+    promptTokens: usage.prompt_tokens ?? 0,
+    completionTokens: usage.completion_tokens ?? 0,
+    costUsd: costUsd(model, usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0),
+  };
+  if (!ctx.use.write || !cacheable(completion)) {
+    await lease.unstored(spend);
+    return {};
+  }
   try {
-    await store(db, ctx.target, {
+    await store(serviceClient(), ctx.target, {
       model,
-      request: STORE_PROMPTS ? ctx.canonical : null,
+      request: config().storePrompts ? ctx.canonical : null,
       result: { body: text } satisfies StoredCompletion,
-      promptTokens: usage.prompt_tokens ?? 0,
-      completionTokens: usage.completion_tokens ?? 0,
-      costUsd: costUsd(model, usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0),
+      ...spend,
       ttlSeconds: ctx.use.ttlSeconds,
       keyVersion: CACHE_KEY_VERSION,
     });
+    lease.stored();
+    return {};
   } catch (err) {
     console.error('ai-gateway: cache_store failed:', err);
-    await releaseLease(db, ctx.target, false);
+    await lease.unstored(spend);
+    return STORE_FAILED;
   }
 }
 
-async function fromModel(ctx: Ctx, stale: CacheEntry<StoredCompletion> | null): Promise<Response> {
+async function fromModel(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredCompletion> | null): Promise<Response> {
   let answer;
   try {
-    answer = await postRaw('/chat/completions', upstreamParams(ctx, false));
+    answer = await postRaw('/chat/completions', upstreamParams(ctx, false), ctx.deadline);
   } catch (err) {
-    return onFailure(ctx, stale, err);
+    return onFailure(ctx, lease, stale, err);
   }
-  await keep(ctx, answer.json, answer.text);
+  const warning = await keep(ctx, lease, answer.json, answer.text);
   return new Response(answer.text, {
     status: 200,
-    headers: { ...corsHeaders, 'content-type': 'application/json', ...headers(ctx.use.read ? 'MISS' : 'BYPASS', 0) },
+    headers: { ...corsHeaders, 'content-type': 'application/json', ...headers(ctx.use.read ? 'MISS' : 'BYPASS', 0), ...warning },
   });
 }
 
 /**
  * Passes the upstream's chunks on as they come and stores the assembled completion once the
  * stream is complete; [DONE] is sent after the store, so a client that saw it can rely on the
- * entry. A stream that fails or is aborted is never cached.
+ * entry. The lease is renewed while the stream runs and ended when it ends. A stream that
+ * fails or is aborted is never cached. The headers are gone by the time a store fails: the
+ * stream then carries `: x-cache-warning: store-failed` (an SSE comment, which SDKs skip)
+ * before [DONE].
  */
-async function streamFromModel(ctx: Ctx, stale: CacheEntry<StoredCompletion> | null): Promise<Response> {
+async function streamFromModel(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredCompletion> | null): Promise<Response> {
   let upstream: AsyncIterable<Record<string, unknown>> & { controller: AbortController };
   try {
-    // deno-lint-ignore no-explicit-any
-    upstream = await modelClient().chat.completions.create(upstreamParams(ctx, true) as any) as unknown as typeof upstream;
+    upstream = await withinDeadline(ctx.deadline, (opts) =>
+      // deno-lint-ignore no-explicit-any
+      modelClient().chat.completions.create(upstreamParams(ctx, true) as any, opts)
+    ) as unknown as typeof upstream;
   } catch (err) {
-    return onFailure(ctx, stale, err);
+    try {
+      return await onFailure(ctx, lease, stale, err);
+    } finally {
+      await lease.settle();
+    }
   }
   let aborted = false;
   const assembler = new CompletionAssembler();
   const body = new ReadableStream<Uint8Array>({
     async start(c) {
       try {
-        for await (const part of upstream) {
-          if (aborted) break;
-          assembler.add(part);
-          const isUsageOnly = Array.isArray(part.choices) && part.choices.length === 0 && part.usage;
-          if (!ctx.includeUsage) {
-            if (isUsageOnly) continue;
-            delete part.usage;
-          }
-          c.enqueue(sseData(part));
-        }
-      } catch (err) {
-        if (aborted) return;
-        await releaseLease(serviceClient(), ctx.target, true);
-        c.enqueue(sseData({ error: { ...upstreamError(err).body, message: `${upstreamError(err).body.message}; the partial answer was not kept` } }));
-        c.close();
-        return;
+        await pipe(c);
+      } finally {
+        await lease.settle();
       }
-      if (aborted) {
-        await releaseLease(serviceClient(), ctx.target, false);
-        return;
-      }
-      if (!assembler.complete) {
-        await releaseLease(serviceClient(), ctx.target, true);
-        c.enqueue(sseData({ error: { message: 'The model stream ended early; the partial answer was not kept', type: 'server_error', param: null, code: 'model_stream_failed' } }));
-        c.close();
-        return;
-      }
-      const completion = assembler.completion();
-      await keep(ctx, completion, JSON.stringify(completion));
-      c.enqueue(SSE_DONE);
-      c.close();
     },
     cancel() {
       aborted = true;
       upstream.controller.abort();
     },
   });
+
+  async function pipe(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    try {
+      for await (const part of upstream) {
+        if (aborted) break;
+        assembler.add(part);
+        const isUsageOnly = Array.isArray(part.choices) && part.choices.length === 0 && part.usage;
+        if (!ctx.includeUsage) {
+          if (isUsageOnly) continue;
+          delete part.usage;
+        }
+        c.enqueue(sseData(part));
+      }
+    } catch (err) {
+      if (aborted) return;
+      await lease.release(true);
+      const e = upstreamError(err);
+      c.enqueue(sseData({ error: { ...e.body, message: `${e.body.message}; the partial answer was not kept` } }));
+      c.close();
+      return;
+    }
+    if (aborted) return;
+    if (!assembler.complete) {
+      await lease.release(true);
+      c.enqueue(sseData({ error: { message: 'The model stream ended early; the partial answer was not kept', type: 'server_error', param: null, code: 'model_stream_failed' } }));
+      c.close();
+      return;
+    }
+    const completion = assembler.completion();
+    const warning = await keep(ctx, lease, completion, JSON.stringify(completion));
+    if (warning['x-cache-warning']) c.enqueue(new TextEncoder().encode(`: x-cache-warning: ${warning['x-cache-warning']}\n\n`));
+    c.enqueue(SSE_DONE);
+    c.close();
+  }
+
   return new Response(body, { status: 200, headers: sseHeaders(headers(ctx.use.read ? 'MISS' : 'BYPASS', 0)) });
 }

@@ -3,24 +3,28 @@
 // upstream and answers every vector at the index it was asked at; `usage` counts only the
 // tokens sent upstream. X-Cache: HIT (all cached), MISS (none), PARTIAL, BYPASS or STALE.
 // One round trip reads every item (with the membership check), one stores the new ones.
+// No single-flight lease (a batch is cheap to repeat), but the rest of the shared protocol:
+// the upstream call runs inside the request's Deadline, and every token sent upstream is
+// accounted for: stored with its entry, or, when its vector is not kept (no-store, a disabled
+// policy, a failed store), recorded as an uncached upstream call (Lease.unstored, with no
+// lease held); a failed store still answers the vectors, flagged X-Cache-Warning: store-failed.
 import { z } from 'zod';
 import { readJson } from '../_shared/body.ts';
+import { Lease, STORE_FAILED } from '../_shared/cache.ts';
 import { type CacheControls, parseCacheControls } from '../_shared/cache-control.ts';
 import { canonicalJson } from '../_shared/canonical-json.ts';
+import { config } from '../_shared/config.ts';
 import { corsHeaders } from '../_shared/cors.ts';
-import { env, intEnv } from '../_shared/env.ts';
+import { Deadline } from '../_shared/deadline.ts';
 import { costUsd } from '../_shared/pricing.ts';
 import { serviceClient } from '../_shared/supabase.ts';
+import { storableJson } from '../_shared/text.ts';
 import { cacheUse, gatewayLookupMany, type ItemLookup, type Policy, type StoreItem, storeMany } from './cache-adapter.ts';
 import type { GatewayCaller } from './caller.ts';
-import { MAX_BODY_BYTES } from './chat.ts';
 import { embeddingKeys } from './keys.ts';
 import { assertModelAllowed } from './models.ts';
 import { invalidParam, OpenAIError } from './openai-errors.ts';
 import { postRaw, upstreamError } from './upstream.ts';
-
-const MAX_ITEMS = intEnv('AI_GATEWAY_MAX_EMBEDDING_ITEMS', 2048);
-const STORE_PROMPTS = env('AI_CACHE_STORE_PROMPTS') !== 'false';
 
 const TokenArray = z.array(z.number().int().min(0)).min(1);
 const EmbeddingsBody = z.looseObject({
@@ -59,11 +63,14 @@ function parse(raw: unknown): EmbeddingsBody {
 }
 
 export async function embeddings(req: Request, caller: GatewayCaller): Promise<Response> {
+  const deadline = new Deadline();
   const controls = parseCacheControls(req.headers);
-  const body = parse(await readJson(req, z.unknown(), MAX_BODY_BYTES));
+  // Caller text is made storable (_shared/text.ts) before the keys, the database or the model see it.
+  const body = parse(storableJson(await readJson(req, z.unknown(), config().gatewayMaxBodyBytes)));
   assertModelAllowed(body.model);
   const items = itemsOf(body.input);
-  if (items.length > MAX_ITEMS) throw invalidParam('input', `'input' must have at most ${MAX_ITEMS} items`);
+  const maxItems = config().gatewayMaxEmbeddingItems;
+  if (items.length > maxItems) throw invalidParam('input', `'input' must have at most ${maxItems} items`);
   if (items.some((i) => i === '')) throw invalidParam('input', "'input' items must not be empty strings");
   const encodingFormat = body.encoding_format ?? 'float';
 
@@ -103,22 +110,39 @@ export async function embeddings(req: Request, caller: GatewayCaller): Promise<R
   let model = cachedModel ?? body.model;
   let status = !use.read ? 'BYPASS' : missing.length === 0 ? 'HIT' : missing.length === unique.length ? 'MISS' : 'PARTIAL';
   let age = 0;
+  let warning: Record<string, string> = {};
   if (missing.length > 0) {
+    // The batch's part in the shared protocol: no lease held, one owner of its spend and errors.
+    const lease = new Lease(db, {
+      companyId: policy.company_id,
+      key: policy.company_id === null ? keyed[missing[0]].keys.global : keyed[missing[0]].keys.company,
+      type: policy.cache_type,
+      maxAgeSeconds: controls.maxAge,
+      leaseOwner: null,
+      leaseMs: config().leaseMs,
+    }, false, deadline);
     try {
-      const answer = await fromModel(body, encodingFormat, missing.map((slot) => unique[slot]));
-      missing.forEach((slot, i) => (vectors[slot] = answer.vectors[i]));
-      usage = answer.usage;
-      model = answer.model;
-      if (use.write) await keep(policy, use.ttlSeconds, answer, missing.map((slot) => ({ item: unique[slot], key: keyed[slot] })));
-    } catch (err) {
-      const stale = staleVectors(found, missing, use.read);
-      if (!stale) {
-        const e = upstreamError(err);
-        throw new OpenAIError(e.status, e.body, { ...e.headers, 'x-cache': status });
+      const answer = await fromModel(body, encodingFormat, missing.map((slot) => unique[slot]), deadline).catch(async (err) => {
+        await lease.release(true);
+        const stale = staleVectors(found, missing, use.read);
+        if (!stale) {
+          const e = upstreamError(err);
+          throw new OpenAIError(e.status, e.body, { ...e.headers, 'x-cache': status });
+        }
+        return stale;
+      });
+      if (answer instanceof Map) {
+        missing.forEach((slot) => (vectors[slot] = answer.get(slot)!.cached_result.embedding));
+        age = Math.max(...[...answer.values()].map((s) => s.age_seconds));
+        status = 'STALE';
+      } else {
+        missing.forEach((slot, i) => (vectors[slot] = answer.vectors[i]));
+        usage = answer.usage;
+        model = answer.model;
+        warning = await keep(lease, policy, use.write, use.ttlSeconds, answer, missing.map((slot) => ({ item: unique[slot], key: keyed[slot] })));
       }
-      missing.forEach((slot) => (vectors[slot] = stale.get(slot)!.cached_result.embedding));
-      age = Math.max(...[...stale.values()].map((s) => s.age_seconds));
-      status = 'STALE';
+    } finally {
+      await lease.settle();
     }
   }
   if (status === 'HIT') age = Math.max(0, ...(found ?? []).map((f) => (f.status === 'hit' ? f.age_seconds : 0)));
@@ -130,7 +154,7 @@ export async function embeddings(req: Request, caller: GatewayCaller): Promise<R
       model,
       usage,
     }),
-    { status: 200, headers: { ...corsHeaders, 'content-type': 'application/json', 'x-cache': status, age: String(Math.floor(age)) } },
+    { status: 200, headers: { ...corsHeaders, 'content-type': 'application/json', 'x-cache': status, age: String(Math.floor(age)), ...warning } },
   );
 }
 
@@ -141,11 +165,11 @@ interface UpstreamEmbeddings {
 }
 
 /** Asks the model for the missing items only; the encoding is always explicit, so what is cached is what was asked. */
-async function fromModel(body: EmbeddingsBody, encodingFormat: string, items: Item[]): Promise<UpstreamEmbeddings> {
+async function fromModel(body: EmbeddingsBody, encodingFormat: string, items: Item[], deadline: Deadline): Promise<UpstreamEmbeddings> {
   const { input: _input, encoding_format: _format, ...rest } = body;
   const sent = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== undefined));
   const single = items.length === 1 && typeof body.input === 'string';
-  const { json } = await postRaw('/embeddings', { ...sent, input: single ? items[0] : items, encoding_format: encodingFormat });
+  const { json } = await postRaw('/embeddings', { ...sent, input: single ? items[0] : items, encoding_format: encodingFormat }, deadline);
   const data = (json.data as Array<{ index: number; embedding: number[] | string }> | undefined) ?? [];
   const vectors: Array<number[] | string> = [];
   for (const d of data) vectors[d.index] = d.embedding;
@@ -169,16 +193,27 @@ function shareTokens(total: number, items: Item[]): number[] {
   return shares;
 }
 
+/**
+ * Stores the new vectors (when the cache may be written) and ends the batch's lease: stored,
+ * or its spend recorded as an uncached upstream call. Returns the headers that flag a failed store.
+ */
 async function keep(
+  lease: Lease,
   policy: Policy,
+  write: boolean,
   ttlSeconds: number,
   answer: UpstreamEmbeddings,
   fresh: Array<{ item: Item; key: { keys: { company: string; global: string }; canonical: Record<string, unknown> } }>,
-): Promise<void> {
+): Promise<Record<string, string>> {
+  const spend = { promptTokens: answer.usage.prompt_tokens, completionTokens: 0, costUsd: costUsd(answer.model, answer.usage.prompt_tokens, 0) };
+  if (!write) {
+    await lease.unstored(spend);
+    return {};
+  }
   const tokens = shareTokens(answer.usage.prompt_tokens, fresh.map((f) => f.item));
   const rows: StoreItem[] = fresh.map((f, i) => ({
     cache_key: policy.company_id === null ? f.key.keys.global : f.key.keys.company,
-    request: STORE_PROMPTS ? f.key.canonical : null,
+    request: config().storePrompts ? f.key.canonical : null,
     result: { embedding: answer.vectors[i] } satisfies StoredEmbedding,
     prompt_tokens: tokens[i],
     completion_tokens: 0,
@@ -186,9 +221,13 @@ async function keep(
   }));
   try {
     await storeMany(serviceClient(), policy, answer.model, rows, ttlSeconds);
+    lease.stored();
+    return {};
   } catch (err) {
-    // The vectors are good and paid for: the caller gets them even if they could not be kept.
+    // The vectors are good and paid for: the caller gets them, flagged; their cost is still counted.
     console.error('ai-gateway: cache_store_many failed:', err);
+    await lease.unstored(spend);
+    return STORE_FAILED;
   }
 }
 

@@ -1,3 +1,5 @@
+import { config } from '../_shared/config.ts';
 import { handler } from './handler.ts';
 
+config(); // a bad configuration stops the function at boot, with the reason, not one request at a time
 Deno.serve(handler);

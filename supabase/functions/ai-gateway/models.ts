@@ -1,13 +1,11 @@
 // The models the gateway lets callers use (AI_GATEWAY_MODELS, comma-separated): GET /v1/models
 // lists them and every other endpoint refuses the rest with OpenAI's 404 model_not_found.
-import { env } from '../_shared/env.ts';
+import { config } from '../_shared/config.ts';
 import { jsonResponse } from '../_shared/errors.ts';
 import { OpenAIError } from './openai-errors.ts';
 
-const DEFAULT_MODELS = 'gpt-4o-mini,gpt-4o,gpt-4.1,gpt-4.1-mini,gpt-4.1-nano,text-embedding-3-small,text-embedding-3-large';
-
 export function allowedModels(): string[] {
-  return (env('AI_GATEWAY_MODELS') || DEFAULT_MODELS).split(',').map((m) => m.trim()).filter(Boolean);
+  return config().gatewayModels;
 }
 
 export function assertModelAllowed(model: string): void {

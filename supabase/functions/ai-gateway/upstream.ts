@@ -1,13 +1,21 @@
 // Calls to the model through the shared model client (the official openai SDK, OPENAI_BASE_URL),
+// each inside the request's Deadline (withinDeadline: AI_MODEL_DEADLINE_MS over every attempt),
 // keeping the upstream's body and, on failure, its status, error body and Retry-After.
 import OpenAI from 'openai';
-import { modelClient } from '../_shared/model-client.ts';
+import type { Deadline } from '../_shared/deadline.ts';
+import { ModelDeadlineError, modelClient, withinDeadline } from '../_shared/model-client.ts';
 import { errorType, OpenAIError, type OpenAIErrorBody } from './openai-errors.ts';
 
-/** POSTs `body` to an OpenAI path and returns the raw JSON text and its parsed value. */
-export async function postRaw(path: '/chat/completions' | '/embeddings', body: Record<string, unknown>): Promise<{ text: string; json: Record<string, unknown> }> {
-  const response = await modelClient().post(path, { body }).asResponse();
-  const text = await response.text();
+/** POSTs `body` to an OpenAI path within the deadline and returns the raw JSON text and its parsed value. */
+export async function postRaw(
+  path: '/chat/completions' | '/embeddings',
+  body: Record<string, unknown>,
+  deadline: Deadline,
+): Promise<{ text: string; json: Record<string, unknown> }> {
+  const text = await withinDeadline(deadline, async (opts) => {
+    const response = await modelClient().post(path, { body, ...opts }).asResponse();
+    return await response.text();
+  });
   try {
     return { text, json: JSON.parse(text) };
   } catch {
@@ -28,6 +36,9 @@ export function upstreamError(err: unknown): OpenAIError {
     };
     const retryAfter = err.headers?.get('retry-after');
     return new OpenAIError(err.status, body, retryAfter ? { 'retry-after': retryAfter } : {});
+  }
+  if (err instanceof ModelDeadlineError || err instanceof OpenAI.APIUserAbortError) {
+    return new OpenAIError(504, { message: 'The model provider did not answer within the deadline', type: 'timeout', param: null, code: 'model_timeout' });
   }
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
     return new OpenAIError(504, { message: 'The model provider timed out', type: 'timeout', param: null, code: 'model_timeout' });
