@@ -13,11 +13,22 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'suites', include: ['test/**/*.test.ts'], exclude: ['test/disruptive/**', '**/node_modules/**'], sequence: { groupOrder: 0 } },
+        test: {
+          name: 'suites',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/disruptive/**', '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,
-        test: { name: 'disruptive', include: ['test/disruptive/**/*.test.ts'], poolOptions: { forks: { singleFork: true }, threads: { singleThread: true } }, testTimeout: 90_000, sequence: { groupOrder: 1 } },
+        test: {
+          name: 'disruptive',
+          include: ['test/disruptive/**/*.test.ts'],
+          poolOptions: { forks: { singleFork: true }, threads: { singleThread: true } },
+          testTimeout: 90_000,
+          sequence: { groupOrder: 1 },
+        },
       },
     ],
   },

@@ -4,8 +4,18 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { ROOT } from '../src/stack/config.ts';
-import { adminSql, createCompany, createUser, FUNCTIONS_URL, marker, OPENAI_BASE_URL, SIM_ORIGIN, simCalls, DB_URL } from '../test/helpers/stack.ts';
-import { runLoad, percentile, type LoadResult } from './load.ts';
+import {
+  adminSql,
+  createCompany,
+  createUser,
+  DB_URL,
+  FUNCTIONS_URL,
+  marker,
+  OPENAI_BASE_URL,
+  SIM_ORIGIN,
+  simCalls,
+} from '../test/helpers/stack.ts';
+import { type LoadResult, percentile, runLoad } from './load.ts';
 
 export interface ChatBench {
   floor_1: LoadResult;
@@ -23,12 +33,18 @@ export async function startFloorServer(): Promise<{ url: string; stop: () => voi
     env: { ...process.env, SUPABASE_DB_URL: DB_URL },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  const port = await new Promise<string>((resolve) =>
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))
+  );
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 export async function simLatency(ms: number) {
-  await fetch(`${SIM_ORIGIN}/_sim/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: ms }) });
+  await fetch(`${SIM_ORIGIN}/_sim/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ latencyMs: ms }),
+  });
 }
 
 export async function benchChat(opts: { requests1?: number; requests32?: number } = {}): Promise<ChatBench> {
@@ -40,15 +56,29 @@ export async function benchChat(opts: { requests1?: number; requests32?: number 
   const KEYS = 64;
   const headers = { authorization: `Bearer ${user.jwt}` };
   const ask = (message: string) =>
-    fetch(`${FUNCTIONS_URL}/ai-chat`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ company_id: company, message }) });
+    fetch(`${FUNCTIONS_URL}/ai-chat`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ company_id: company, message }),
+    });
   for (let i = 0; i < KEYS; i++) await (await ask(`${run} question ${i}`)).text();
   const isHit = (status: number, _b: string, h: Record<string, unknown>) => status === 200 && h['x-cache'] === 'HIT';
 
   const floor = await startFloorServer();
   const [{ id }] = await adminSql()`select id from public.ai_cache where company_id = ${company} limit 1`;
   const floorTarget = { url: `${floor.url}/?id=${id}` };
-  const distinct = { url: `${FUNCTIONS_URL}/ai-chat`, headers, body: (i: number) => JSON.stringify({ company_id: company, message: `${run} question ${i % KEYS}` }), ok: isHit };
-  const hot = { url: `${FUNCTIONS_URL}/ai-chat`, headers, body: () => JSON.stringify({ company_id: company, message: `${run} question 0` }), ok: isHit };
+  const distinct = {
+    url: `${FUNCTIONS_URL}/ai-chat`,
+    headers,
+    body: (i: number) => JSON.stringify({ company_id: company, message: `${run} question ${i % KEYS}` }),
+    ok: isHit,
+  };
+  const hot = {
+    url: `${FUNCTIONS_URL}/ai-chat`,
+    headers,
+    body: () => JSON.stringify({ company_id: company, message: `${run} question 0` }),
+    ok: isHit,
+  };
 
   const result: Partial<ChatBench> = {};
   try {
@@ -71,7 +101,10 @@ export async function benchChat(opts: { requests1?: number; requests32?: number 
     const misses: number[] = [];
     for (let i = 0; i < 60; i++) {
       const t0 = performance.now();
-      await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `${run} direct ${i}` }] });
+      await openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: `${run} direct ${i}` }],
+      });
       direct.push(performance.now() - t0);
       const t1 = performance.now();
       const res = await ask(`${run} miss ${i}`);
@@ -81,7 +114,12 @@ export async function benchChat(opts: { requests1?: number; requests32?: number 
     }
     direct.sort((a, b) => a - b);
     misses.sort((a, b) => a - b);
-    result.miss = { model_latency_ms: MODEL_MS, model_p50_ms: percentile(direct, 50), miss_p50_ms: percentile(misses, 50), overhead_p50_ms: percentile(misses, 50) - percentile(direct, 50) };
+    result.miss = {
+      model_latency_ms: MODEL_MS,
+      model_p50_ms: percentile(direct, 50),
+      miss_p50_ms: percentile(misses, 50),
+      overhead_p50_ms: percentile(misses, 50) - percentile(direct, 50),
+    };
 
     const flight = `${run} single flight`;
     const answers = await Promise.all(Array.from({ length: 100 }, () => ask(flight).then((r) => r.text())));

@@ -52,7 +52,9 @@ const LIVE_ENTRIES = 1000;
 const CHUNK = 100_000;
 
 const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  sorted.length === 0
+    ? NaN
+    : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 
 export async function benchCleanup(opts: CleanupBenchOptions): Promise<CleanupBenchResult> {
@@ -61,7 +63,8 @@ export async function benchCleanup(opts: CleanupBenchOptions): Promise<CleanupBe
   const batchSize = opts.batchSize ?? 5000;
   const clients = opts.clients ?? 4;
   const started = performance.now();
-  const log = opts.log ?? ((line: string) => console.error(`[bench cleanup +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}`));
+  const log = opts.log ??
+    ((line: string) => console.error(`[bench cleanup +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}`));
   const sql = postgres(opts.dbUrl, { max: 4, onnotice: () => {}, idle_timeout: 5 });
   const expiredCompany = randomUUID();
   const liveCompany = randomUUID();
@@ -101,14 +104,22 @@ export async function benchCleanup(opts: CleanupBenchOptions): Promise<CleanupBe
 
     // 2. The hit loop ---------------------------------------------------------------------------
     const restUrl = `${opts.supabaseUrl.replace(/\/$/, '')}/rest/v1/rpc/cache_lookup`;
-    const headers = { apikey: opts.serviceKey, authorization: `Bearer ${opts.serviceKey}`, 'content-type': 'application/json' };
+    const headers = {
+      apikey: opts.serviceKey,
+      authorization: `Bearer ${opts.serviceKey}`,
+      'content-type': 'application/json',
+    };
     const restHit = async (key: string) => {
       const res = await fetch(restUrl, {
-        method: 'POST', headers, body: JSON.stringify({ p_company_id: liveCompany, p_cache_key: key, p_cache_type: 'chat' }),
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ p_company_id: liveCompany, p_cache_key: key, p_cache_type: 'chat' }),
         signal: AbortSignal.timeout(10_000),
       });
       const body = (await res.json()) as { status?: string };
-      if (!res.ok || body.status !== 'hit') throw new Error(`not a hit: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      if (!res.ok || body.status !== 'hit') {
+        throw new Error(`not a hit: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      }
     };
     const hitSql = postgres(opts.dbUrl, { max: clients, onnotice: () => {}, idle_timeout: 5 });
     const dbHit = async (key: string) => {
@@ -185,7 +196,8 @@ export async function benchCleanup(opts: CleanupBenchOptions): Promise<CleanupBe
     await hitSql.end({ timeout: 5 });
 
     // 4. Checks and cleanup ------------------------------------------------------------------------
-    const [{ left }] = await sql`select count(*)::int as left from public.ai_cache where company_id = ${expiredCompany}`;
+    const [{ left }] =
+      await sql`select count(*)::int as left from public.ai_cache where company_id = ${expiredCompany}`;
     if (left !== 0) throw new Error(`${left} of the bench's expired entries are still there after the cleanup`);
     if (deleted < rows) throw new Error(`the cleanup reported ${deleted} deleted, expected at least ${rows}`);
 
@@ -230,7 +242,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const { stackEnv } = await import('../src/stack/config.ts');
   const env = { ...stackEnv(), ...process.env } as Record<string, string>;
   const result = await benchCleanup({
-    dbUrl: env.SUPABASE_DB_URL, supabaseUrl: env.SUPABASE_URL, serviceKey: env.SUPABASE_SERVICE_ROLE_KEY, rows, via, batchSize,
+    dbUrl: env.SUPABASE_DB_URL,
+    supabaseUrl: env.SUPABASE_URL,
+    serviceKey: env.SUPABASE_SERVICE_ROLE_KEY,
+    rows,
+    via,
+    batchSize,
   });
   console.log(JSON.stringify(result, null, 2));
   process.exit(0);

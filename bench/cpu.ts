@@ -11,7 +11,11 @@ const TICKS_PER_SECOND = 100;
 export type CpuGroup = 'gateway' | 'deno' | 'postgres';
 export type CpuSample = Record<CpuGroup, number>;
 
-interface ProcStat { pid: number; ppid: number; ticks: number }
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  ticks: number;
+}
 
 function readStat(pid: number): ProcStat | null {
   try {
@@ -53,7 +57,8 @@ export function sampleCpu(): CpuSample {
   const byPid = new Map(stats.map((s) => [s.pid, s]));
   const api = pidFrom(API_PID);
   const postmaster = pidFrom(path.join(PG_DATA, 'postmaster.pid'));
-  const ms = (list: (ProcStat | undefined)[]) => (list.reduce((n, s) => n + (s?.ticks ?? 0), 0) * 1000) / TICKS_PER_SECOND;
+  const ms = (list: (ProcStat | undefined)[]) =>
+    (list.reduce((n, s) => n + (s?.ticks ?? 0), 0) * 1000) / TICKS_PER_SECOND;
   return {
     gateway: ms([byPid.get(api)]),
     deno: ms(descendants(api, stats)),

@@ -9,7 +9,18 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
 import { ROOT } from '../src/stack/config.ts';
-import { adminSql, closeAdminSql, createCompany, createUser, DB_URL, FUNCTIONS_URL, marker, OPENAI_BASE_URL, SIM_ORIGIN, simCalls } from '../test/helpers/stack.ts';
+import {
+  adminSql,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  DB_URL,
+  FUNCTIONS_URL,
+  marker,
+  OPENAI_BASE_URL,
+  SIM_ORIGIN,
+  simCalls,
+} from '../test/helpers/stack.ts';
 import { type LoadResult, percentile, runLoad } from './load.ts';
 
 export interface GatewayBench {
@@ -28,12 +39,18 @@ async function startFloorServer(): Promise<{ url: string; stop: () => void }> {
     env: { ...process.env, SUPABASE_DB_URL: DB_URL },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  const port = await new Promise<string>((resolve) =>
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))
+  );
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 async function simLatency(ms: number) {
-  await fetch(`${SIM_ORIGIN}/_sim/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: ms }) });
+  await fetch(`${SIM_ORIGIN}/_sim/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ latencyMs: ms }),
+  });
 }
 
 export async function benchGateway(opts: { requests1?: number; requests32?: number } = {}): Promise<GatewayBench> {
@@ -45,9 +62,16 @@ export async function benchGateway(opts: { requests1?: number; requests32?: numb
   const KEYS = 64;
   const base = `${FUNCTIONS_URL}/ai-gateway/v1`;
   const headers = { authorization: `Bearer ${user.jwt}`, 'x-company-id': company };
-  const chatBody = (i: number) => JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `${run} question ${i}` }] });
-  const embeddingsBody = (i: number) => JSON.stringify({ model: 'text-embedding-3-small', input: [`${run} line ${i}`, `${run} line ${i + 1}`], dimensions: 256 });
-  const post = (url: string, body: string) => fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+  const chatBody = (i: number) =>
+    JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `${run} question ${i}` }] });
+  const embeddingsBody = (i: number) =>
+    JSON.stringify({
+      model: 'text-embedding-3-small',
+      input: [`${run} line ${i}`, `${run} line ${i + 1}`],
+      dimensions: 256,
+    });
+  const post = (url: string, body: string) =>
+    fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
   for (let i = 0; i < KEYS; i++) {
     await (await post(`${base}/chat/completions`, chatBody(i))).text();
     await (await post(`${base}/embeddings`, embeddingsBody(i))).text();
@@ -68,22 +92,40 @@ export async function benchGateway(opts: { requests1?: number; requests32?: numb
   result.chat_hit_distinct_1 = await runLoad(chat((i) => chatBody(i % KEYS)), { concurrency: 1, requests: n1 });
   result.chat_hit_distinct_32 = await runLoad(chat((i) => chatBody(i % KEYS)), { concurrency: 32, requests: n32 });
   result.chat_hit_hot_32 = await runLoad(chat(() => chatBody(0)), { concurrency: 32, requests: n32 });
-  result.embeddings_hit_32 = await runLoad({ url: `${base}/embeddings`, headers, body: (i) => embeddingsBody(i % KEYS), ok: isHit }, { concurrency: 32, requests: n32 });
+  result.embeddings_hit_32 = await runLoad({
+    url: `${base}/embeddings`,
+    headers,
+    body: (i) => embeddingsBody(i % KEYS),
+    ok: isHit,
+  }, { concurrency: 32, requests: n32 });
 
   const MODEL_MS = 50;
   await simLatency(MODEL_MS);
   try {
     const direct = new OpenAI({ apiKey: 'sk-bench', baseURL: OPENAI_BASE_URL, maxRetries: 0 });
-    const gateway = new OpenAI({ apiKey: user.jwt, baseURL: base, defaultHeaders: { 'X-Company-Id': company }, maxRetries: 0 });
+    const gateway = new OpenAI({
+      apiKey: user.jwt,
+      baseURL: base,
+      defaultHeaders: { 'X-Company-Id': company },
+      maxRetries: 0,
+    });
     const straight: number[] = [];
     const misses: number[] = [];
     for (let i = 0; i < 60; i++) {
       const t0 = performance.now();
-      await direct.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `${run} direct ${i}` }] });
+      await direct.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: `${run} direct ${i}` }],
+      });
       straight.push(performance.now() - t0);
       const t1 = performance.now();
-      const { response } = await gateway.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `${run} miss ${i}` }] }).withResponse();
-      if (response.headers.get('x-cache') !== 'MISS') throw new Error(`expected a miss, got ${response.headers.get('x-cache')}`);
+      const { response } = await gateway.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: `${run} miss ${i}` }],
+      }).withResponse();
+      if (response.headers.get('x-cache') !== 'MISS') {
+        throw new Error(`expected a miss, got ${response.headers.get('x-cache')}`);
+      }
       misses.push(performance.now() - t1);
     }
     straight.sort((a, b) => a - b);
@@ -95,7 +137,13 @@ export async function benchGateway(opts: { requests1?: number; requests32?: numb
       overhead_p50_ms: percentile(misses, 50) - percentile(straight, 50),
     };
     const flight = `${run} single flight`;
-    await Promise.all(Array.from({ length: 100 }, () => post(`${base}/chat/completions`, chatBody(-1).replace(`${run} question -1`, flight)).then((r) => r.text())));
+    await Promise.all(
+      Array.from(
+        { length: 100 },
+        () =>
+          post(`${base}/chat/completions`, chatBody(-1).replace(`${run} question -1`, flight)).then((r) => r.text()),
+      ),
+    );
     result.single_flight = { concurrent: 100, upstream_calls: await simCalls(flight) };
   } finally {
     await simLatency(0);
@@ -107,7 +155,9 @@ const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 export function gatewayReport(g: GatewayBench): string[] {
   const row = (name: string, r: LoadResult, floor?: LoadResult) =>
-    `| ${name.padEnd(30)} | ${f(r.p50_ms).padStart(7)} | ${f(r.p99_ms).padStart(7)} | ${f(r.rps, 0).padStart(7)} | ${String(r.errors).padStart(4)} | ` +
+    `| ${name.padEnd(30)} | ${f(r.p50_ms).padStart(7)} | ${f(r.p99_ms).padStart(7)} | ${f(r.rps, 0).padStart(7)} | ${
+      String(r.errors).padStart(4)
+    } | ` +
     (floor ? `${f(r.p50_ms / floor.p50_ms, 1)}× floor p50, ${f((100 * r.rps) / floor.rps, 0)}% floor req/s` : '');
   return [
     '',
@@ -122,7 +172,9 @@ export function gatewayReport(g: GatewayBench): string[] {
     row('chat hit, one hot key, 32', g.chat_hit_hot_32, g.floor_32),
     row('embeddings hit (2 items), 32', g.embeddings_hit_32, g.floor_32),
     '',
-    `miss overhead over the model's own latency: ${f(g.miss.overhead_p50_ms)} ms p50 (model ${f(g.miss.model_p50_ms)} ms direct, ${f(g.miss.miss_p50_ms)} ms through ai-gateway; target ≤ 3 ms)`,
+    `miss overhead over the model's own latency: ${f(g.miss.overhead_p50_ms)} ms p50 (model ${
+      f(g.miss.model_p50_ms)
+    } ms direct, ${f(g.miss.miss_p50_ms)} ms through ai-gateway; target ≤ 3 ms)`,
     `single-flight: ${g.single_flight.concurrent} concurrent identical misses → ${g.single_flight.upstream_calls} upstream call(s) (target 1)`,
   ];
 }

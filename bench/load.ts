@@ -2,7 +2,15 @@
 // previous one answered, over keep-alive connections, recording every latency.
 import http from 'node:http';
 
-export interface LoadResult { requests: number; errors: number; seconds: number; rps: number; p50_ms: number; p99_ms: number; mean_ms: number }
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  mean_ms: number;
+}
 
 export interface HttpTarget {
   url: string;
@@ -24,7 +32,17 @@ function once(agent: http.Agent, t: HttpTarget, i: number): Promise<boolean> {
   const body = t.body?.(i);
   return new Promise((resolve) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: t.method ?? (body ? 'POST' : 'GET'), agent, headers: { ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}), ...t.headers } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: t.method ?? (body ? 'POST' : 'GET'),
+        agent,
+        headers: {
+          ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+          ...t.headers,
+        },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -38,7 +56,10 @@ function once(agent: http.Agent, t: HttpTarget, i: number): Promise<boolean> {
   });
 }
 
-export async function runLoad(t: HttpTarget, opts: { concurrency: number; requests: number; warmup?: number }): Promise<LoadResult> {
+export async function runLoad(
+  t: HttpTarget,
+  opts: { concurrency: number; requests: number; warmup?: number },
+): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   for (let i = 0; i < (opts.warmup ?? Math.min(200, opts.requests / 5)); i++) await once(agent, t, i);
   const latencies: number[] = [];
@@ -60,5 +81,13 @@ export async function runLoad(t: HttpTarget, opts: { concurrency: number; reques
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
-  return { requests: latencies.length, errors, seconds, rps: latencies.length / seconds, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99), mean_ms: mean };
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    rps: latencies.length / seconds,
+    p50_ms: percentile(latencies, 50),
+    p99_ms: percentile(latencies, 99),
+    mean_ms: mean,
+  };
 }

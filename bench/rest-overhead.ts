@@ -24,7 +24,8 @@ export interface RestOverheadOptions {
   iterations?: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export async function benchRestOverhead(opts: RestOverheadOptions): Promise<RestOverheadResult> {
@@ -52,16 +53,21 @@ export async function benchRestOverhead(opts: RestOverheadOptions): Promise<Rest
     'content-type': 'application/json',
     'content-length': String(body.length),
   };
-  const call = () => new Promise<void>((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => (res.statusCode === 200 && text === '1' ? resolve() : reject(new Error(`ping answered ${res.statusCode}: ${text}`))));
+  const call = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', agent, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => (res.statusCode === 200 && text === '1'
+          ? resolve()
+          : reject(new Error(`ping answered ${res.statusCode}: ${text}`))));
+      });
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('error', reject);
-    req.end(body);
-  });
 
   const rest: number[] = [];
   let rps = 0;
@@ -108,12 +114,20 @@ async function startFloorServer(dbUrl: string): Promise<{ url: string; close(): 
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       const n = String((JSON.parse(body) as { n: number }).n);
       sql.unsafe('select public.ping($1::int)::text as v', [n], { prepare: true })
-        .then(([row]) => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(row.v); })
-        .catch(() => { res.writeHead(500); res.end(); });
+        .then(([row]) => {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(row.v);
+        })
+        .catch(() => {
+          res.writeHead(500);
+          res.end();
+        });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -130,14 +144,26 @@ async function startFloorServer(dbUrl: string): Promise<{ url: string; close(): 
 
 /** The whole comparison on its own fixture database: direct SQL, the HTTP floor, and /rest/v1. */
 export async function runRestOverheadBench(iterations = Number(process.env.ITERATIONS ?? 2000)) {
-  const { createFixtureDb, dropFixtureDb, startRestServer, JWT_SECRET, SERVICE_ROLE_KEY } = await import('../test/rest/fixture.ts');
+  const { createFixtureDb, dropFixtureDb, startRestServer, JWT_SECRET, SERVICE_ROLE_KEY } = await import(
+    '../test/rest/fixture.ts'
+  );
   const dbName = 'rest_fixture_bench';
   const db = await createFixtureDb(dbName);
   const server = await startRestServer({ dbUrl: db.authenticatorUrl, jwtSecret: JWT_SECRET });
   const floor = await startFloorServer(db.authenticatorUrl);
   try {
-    const rest = await benchRestOverhead({ restUrl: server.restUrl, dbUrl: db.authenticatorUrl, serviceKey: SERVICE_ROLE_KEY, iterations });
-    const http_floor = await benchRestOverhead({ restUrl: floor.url, dbUrl: db.authenticatorUrl, serviceKey: SERVICE_ROLE_KEY, iterations });
+    const rest = await benchRestOverhead({
+      restUrl: server.restUrl,
+      dbUrl: db.authenticatorUrl,
+      serviceKey: SERVICE_ROLE_KEY,
+      iterations,
+    });
+    const http_floor = await benchRestOverhead({
+      restUrl: floor.url,
+      dbUrl: db.authenticatorUrl,
+      serviceKey: SERVICE_ROLE_KEY,
+      iterations,
+    });
     return {
       direct_p50_ms: rest.direct_p50_ms,
       direct_p99_ms: rest.direct_p99_ms,
@@ -165,8 +191,10 @@ async function main(): Promise<void> {
     'floor: HTTP hop + same SQL': { p50_ms: r.floor_p50_ms, p99_ms: r.floor_p99_ms, rps_32: r.floor_rps_32 },
     'REST /rest/v1/rpc/ping': { p50_ms: r.rest_p50_ms, p99_ms: r.rest_p99_ms, rps_32: r.rest_rps_32 },
   });
-  console.log(`REST overhead over direct, p50: ratio ${r.rest_over_direct_ratio_p50}; over the HTTP floor: ${r.rest_over_floor_ms_p50} ms; ` +
-    `throughput ${Math.round(100 * r.rest_throughput_share_of_floor)}% of the floor`);
+  console.log(
+    `REST overhead over direct, p50: ratio ${r.rest_over_direct_ratio_p50}; over the HTTP floor: ${r.rest_over_floor_ms_p50} ms; ` +
+      `throughput ${Math.round(100 * r.rest_throughput_share_of_floor)}% of the floor`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -10,8 +10,8 @@
 // 5. deletes its synthetic entries and gives their disk space back (VACUUM FULL; timed, reported).
 import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { DB_URL, FUNCTIONS_URL, SERVICE_ROLE_KEY, marker } from '../test/helpers/stack.ts';
-import { percentile, runLoad, type LoadResult } from './load.ts';
+import { DB_URL, FUNCTIONS_URL, marker, SERVICE_ROLE_KEY } from '../test/helpers/stack.ts';
+import { type LoadResult, percentile, runLoad } from './load.ts';
 
 export interface ScaleBench {
   rows_small: number;
@@ -41,7 +41,8 @@ export async function benchScale(opts: { rows?: number } = {}): Promise<ScaleBen
   /** Inserts synthetic entries number `from`..`to`: every 10th already expired. */
   const generate = async (from: number, to: number) => {
     await sql.unsafe(`set synchronous_commit = off`);
-    await sql.unsafe(`
+    await sql.unsafe(
+      `
       insert into public.ai_cache (company_id, cache_key, cache_type, model, cached_result,
                                    prompt_tokens, completion_tokens, cost_usd, expires_at)
       select md5($1 || (g % ${COMPANIES})::text)::uuid,
@@ -54,7 +55,9 @@ export async function benchScale(opts: { rows?: number } = {}): Promise<ScaleBen
       from generate_series($3::bigint, $4::bigint) g
       -- In the unique index's order: appending to its pages instead of splitting random ones
       -- makes the load several times faster.
-      order by 1, 2`, [seed, tag, from, to]);
+      order by 1, 2`,
+      [seed, tag, from, to],
+    );
   };
 
   /** cache_lookup on random live synthetic keys, one connection, as the functions call it. */
@@ -94,7 +97,11 @@ export async function benchScale(opts: { rows?: number } = {}): Promise<ScaleBen
     log(`${SMALL.toLocaleString('en')} entries…`);
     await generate(1, SMALL);
     await sql`analyze public.ai_cache`;
-    const first = await fetch(hitTarget.url, { method: 'POST', headers: { ...hitTarget.headers, 'content-type': 'application/json' }, body: hitTarget.body() });
+    const first = await fetch(hitTarget.url, {
+      method: 'POST',
+      headers: { ...hitTarget.headers, 'content-type': 'application/json' },
+      body: hitTarget.body(),
+    });
     await first.text();
     const lookup_small = await lookups(SMALL);
     const hit_small = await hits();
@@ -114,21 +121,31 @@ export async function benchScale(opts: { rows?: number } = {}): Promise<ScaleBen
       select pg_table_size('public.ai_cache')::float8 as t, pg_indexes_size('public.ai_cache')::float8 as i,
              (select count(*) from public.ai_cache)::float8 as n`;
     const millions = Number(size.n) / 1e6;
-    const bytes_per_million = { table: size.t / millions, indexes: size.i / millions, total: (size.t + size.i) / millions };
+    const bytes_per_million = {
+      table: size.t / millions,
+      indexes: size.i / millions,
+      total: (size.t + size.i) / millions,
+    };
 
     log('cleanup of the expired 10% while hits are served…');
     const hit_before = await hits(200);
     const [{ expired }] = await sql`select count(*)::int as expired from public.ai_cache where expires_at <= now()`;
     const c0 = performance.now();
     let done = false;
-    const cleanup = sql`select public.cleanup_expired_cache()`.then(() => (performance.now() - c0) / 1000).finally(() => (done = true));
+    const cleanup = sql`select public.cleanup_expired_cache()`.then(() => (performance.now() - c0) / 1000).finally(
+      () => (done = true),
+    );
     // One client keeps asking for as long as the cleanup runs: every latency is kept.
     const latencies: number[] = [];
     let errors = 0;
     const h0 = performance.now();
     while (!done || latencies.length < 50) {
       const t = performance.now();
-      const res = await fetch(hitTarget.url, { method: 'POST', headers: { ...hitTarget.headers, 'content-type': 'application/json' }, body: hitTarget.body() });
+      const res = await fetch(hitTarget.url, {
+        method: 'POST',
+        headers: { ...hitTarget.headers, 'content-type': 'application/json' },
+        body: hitTarget.body(),
+      });
       await res.text();
       latencies.push(performance.now() - t);
       if (!hitTarget.ok(res.status, '', { 'x-cache': res.headers.get('x-cache') })) errors++;
@@ -184,15 +201,27 @@ export function scaleTable(s: ScaleBench): string[] {
     '',
     `| measure | at ${n(s.rows_small)} | at ${n(s.rows_large)} | ratio | target |`,
     '|---|---|---|---|---|',
-    `| cache_lookup p50 ms (one connection) | ${f(s.lookup_small.p50_ms)} | ${f(s.lookup_large.p50_ms)} | ${f(s.lookup_large.p50_ms / s.lookup_small.p50_ms)}× | ≤ 1.2× |`,
-    `| cache_lookup p99 ms | ${f(s.lookup_small.p99_ms)} | ${f(s.lookup_large.p99_ms)} | ${f(s.lookup_large.p99_ms / s.lookup_small.p99_ms)}× | |`,
-    `| ai-suggest hit p50 ms (1 client) | ${f(s.hit_small.p50_ms)} | ${f(s.hit_large.p50_ms)} | ${f(s.hit_large.p50_ms / s.hit_small.p50_ms)}× | ≤ 1.2× |`,
-    `| ai-suggest hit p99 ms | ${f(s.hit_small.p99_ms)} | ${f(s.hit_large.p99_ms)} | ${f(s.hit_large.p99_ms / s.hit_small.p99_ms)}× | |`,
+    `| cache_lookup p50 ms (one connection) | ${f(s.lookup_small.p50_ms)} | ${f(s.lookup_large.p50_ms)} | ${
+      f(s.lookup_large.p50_ms / s.lookup_small.p50_ms)
+    }× | ≤ 1.2× |`,
+    `| cache_lookup p99 ms | ${f(s.lookup_small.p99_ms)} | ${f(s.lookup_large.p99_ms)} | ${
+      f(s.lookup_large.p99_ms / s.lookup_small.p99_ms)
+    }× | |`,
+    `| ai-suggest hit p50 ms (1 client) | ${f(s.hit_small.p50_ms)} | ${f(s.hit_large.p50_ms)} | ${
+      f(s.hit_large.p50_ms / s.hit_small.p50_ms)
+    }× | ≤ 1.2× |`,
+    `| ai-suggest hit p99 ms | ${f(s.hit_small.p99_ms)} | ${f(s.hit_large.p99_ms)} | ${
+      f(s.hit_large.p99_ms / s.hit_small.p99_ms)
+    }× | |`,
     '',
-    `generated in ${f(s.generate_seconds, 0)} s; per million entries: table ${mb(s.bytes_per_million.table)}, indexes ${mb(s.bytes_per_million.indexes)}, total ${mb(s.bytes_per_million.total)}`,
+    `generated in ${f(s.generate_seconds, 0)} s; per million entries: table ${mb(s.bytes_per_million.table)}, indexes ${
+      mb(s.bytes_per_million.indexes)
+    }, total ${mb(s.bytes_per_million.total)}`,
     `cleanup of ${n(s.cleanup.rows)} expired entries at that size: ${f(s.cleanup.seconds, 1)} s; ` +
-      `hits meanwhile: p50 ${f(s.cleanup.hit_before.p50_ms)} ms before → ${f(s.cleanup.hit_during.p50_ms)} ms during, ` +
-      `p99 ${f(s.cleanup.hit_before.p99_ms)} → ${f(s.cleanup.hit_during.p99_ms)} ms, ${s.cleanup.hit_during.requests} hits, ${s.cleanup.hit_during.errors} errors`,
+    `hits meanwhile: p50 ${f(s.cleanup.hit_before.p50_ms)} ms before → ${f(s.cleanup.hit_during.p50_ms)} ms during, ` +
+    `p99 ${f(s.cleanup.hit_before.p99_ms)} → ${
+      f(s.cleanup.hit_during.p99_ms)
+    } ms, ${s.cleanup.hit_during.requests} hits, ${s.cleanup.hit_during.errors} errors`,
     `synthetic entries removed in ${f(s.teardown_seconds, 0)} s`,
   ];
 }

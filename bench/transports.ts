@@ -4,10 +4,18 @@
 // calls per request (from Server-Timing) and CPU per hit in every process.
 import OpenAI from 'openai';
 import { startApiInBackground, stopApi } from '../src/stack/processes.ts';
-import { adminSql, ANON_KEY, createCompany, createUser, FUNCTIONS_URL, marker, OPENAI_BASE_URL } from '../test/helpers/stack.ts';
+import {
+  adminSql,
+  ANON_KEY,
+  createCompany,
+  createUser,
+  FUNCTIONS_URL,
+  marker,
+  OPENAI_BASE_URL,
+} from '../test/helpers/stack.ts';
 import { simLatency, startFloorServer } from './chat.ts';
 import { cpuPerRequest, sampleCpu } from './cpu.ts';
-import { percentile, runLoad, type HttpTarget, type LoadResult } from './load.ts';
+import { type HttpTarget, type LoadResult, percentile, runLoad } from './load.ts';
 
 export type Transport = 'postgres' | 'rest';
 
@@ -22,7 +30,15 @@ export interface TransportResult {
   transport: Transport;
   suggest_hit: PathResult;
   chat_hit: PathResult;
-  miss: { model_p50_ms: number; suggest_p50_ms: number; chat_p50_ms: number; suggest_overhead_ms: number; chat_overhead_ms: number; db_calls_suggest: number | null; db_calls_chat: number | null };
+  miss: {
+    model_p50_ms: number;
+    suggest_p50_ms: number;
+    chat_p50_ms: number;
+    suggest_overhead_ms: number;
+    chat_overhead_ms: number;
+    db_calls_suggest: number | null;
+    db_calls_chat: number | null;
+  };
 }
 
 export interface TransportsBench {
@@ -74,14 +90,22 @@ async function runTransport(transport: Transport): Promise<TransportResult> {
   const suggestHeaders = (i: number) => ({ authorization: `Bearer ${ANON_KEY}`, 'x-forwarded-for': visitor(i) });
   const suggestBody = (i: number) => JSON.stringify({ description_projet: `${run} site vitrine numéro ${i % KEYS}` });
   const suggest = (i: number, body = suggestBody(i)) =>
-    fetch(`${FUNCTIONS_URL}/ai-suggest`, { method: 'POST', headers: { ...suggestHeaders(i), 'content-type': 'application/json' }, body });
+    fetch(`${FUNCTIONS_URL}/ai-suggest`, {
+      method: 'POST',
+      headers: { ...suggestHeaders(i), 'content-type': 'application/json' },
+      body,
+    });
 
   const user = await createUser('bench');
   const company = await createCompany([[user, 'member']]);
   const chatHeaders = { authorization: `Bearer ${user.jwt}` };
   const chatBody = (i: number) => JSON.stringify({ company_id: company, message: `${run} question ${i % KEYS}` });
   const chat = (body: string) =>
-    fetch(`${FUNCTIONS_URL}/ai-chat`, { method: 'POST', headers: { ...chatHeaders, 'content-type': 'application/json' }, body });
+    fetch(`${FUNCTIONS_URL}/ai-chat`, {
+      method: 'POST',
+      headers: { ...chatHeaders, 'content-type': 'application/json' },
+      body,
+    });
 
   for (let i = 0; i < KEYS; i++) {
     await (await suggest(i)).text();
@@ -117,15 +141,26 @@ async function runTransport(transport: Transport): Promise<TransportResult> {
       const res = await f();
       await res.text();
       into.push(performance.now() - t0);
-      if (res.headers.get('x-cache') !== 'MISS') throw new Error(`expected a miss, got ${res.status} ${res.headers.get('x-cache')}`);
+      if (res.headers.get('x-cache') !== 'MISS') {
+        throw new Error(`expected a miss, got ${res.status} ${res.headers.get('x-cache')}`);
+      }
       return dbCalls(res.headers.get('server-timing'));
     };
     for (let i = 0; i < 40; i++) {
       const t0 = performance.now();
-      await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `${run} direct ${i}` }] });
+      await openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: `${run} direct ${i}` }],
+      });
       direct.push(performance.now() - t0);
-      callsSuggest = await timed(() => suggest(10_000 + i, JSON.stringify({ description_projet: `${run} miss ${i}` })), suggestMiss);
-      callsChat = await timed(() => chat(JSON.stringify({ company_id: company, message: `${run} miss ${i}` })), chatMiss);
+      callsSuggest = await timed(
+        () => suggest(10_000 + i, JSON.stringify({ description_projet: `${run} miss ${i}` })),
+        suggestMiss,
+      );
+      callsChat = await timed(
+        () => chat(JSON.stringify({ company_id: company, message: `${run} miss ${i}` })),
+        chatMiss,
+      );
     }
     for (const a of [direct, suggestMiss, chatMiss]) a.sort((x, y) => x - y);
     const model = percentile(direct, 50);
@@ -167,7 +202,14 @@ export async function benchTransports(transports: Transport[] = ['postgres', 're
     for (const t of transports) runs.push(await runTransport(t));
   } finally {
     // Back to the API as it was configured before the bench.
-    for (const k of ['AI_CACHE_DB_TRANSPORT', 'AI_SUGGEST_ANON_RATE_CAPACITY', 'AI_SUGGEST_ANON_RATE_REFILL_PER_MIN', 'AI_SUGGEST_TRUSTED_PROXY_HOPS']) {
+    for (
+      const k of [
+        'AI_CACHE_DB_TRANSPORT',
+        'AI_SUGGEST_ANON_RATE_CAPACITY',
+        'AI_SUGGEST_ANON_RATE_REFILL_PER_MIN',
+        'AI_SUGGEST_TRUSTED_PROXY_HOPS',
+      ]
+    ) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
@@ -177,7 +219,10 @@ export async function benchTransports(transports: Transport[] = ['postgres', 're
   return { floor_1, floor_32, runs };
 }
 
-const f = (n: number | null | undefined, d = 2) => (n !== null && n !== undefined && Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const f = (
+  n: number | null | undefined,
+  d = 2,
+) => (n !== null && n !== undefined && Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 /** The issue's ratio table: p50 at 1 client vs the floor's, req/s at 32 clients vs the floor's, CPU per hit. */
 export function transportsTable(b: TransportsBench): string[] {
@@ -185,7 +230,9 @@ export function transportsTable(b: TransportsBench): string[] {
     '',
     '## Hits and misses over both database transports, against the one-hop floor',
     '',
-    `floor (HTTP + one primary-key read over a pooled postgres connection): p50 ${f(b.floor_1.p50_ms)} ms at 1 client, ${f(b.floor_32.rps, 0)} req/s at 32 clients`,
+    `floor (HTTP + one primary-key read over a pooled postgres connection): p50 ${
+      f(b.floor_1.p50_ms)
+    } ms at 1 client, ${f(b.floor_32.rps, 0)} req/s at 32 clients`,
     '',
     '| path | transport | p50 ms (1 client) | × floor p50 | target | req/s (32 clients) | % floor req/s | target | db calls | CPU ms/hit gateway + deno + postgres = total (target ≤ 1.5) | errors |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -193,7 +240,11 @@ export function transportsTable(b: TransportsBench): string[] {
   const row = (name: string, t: string, r: PathResult, p50Target: string, rpsTarget: string) => {
     const c = r.cpu_ms_per_hit;
     lines.push(
-      `| ${name} | ${t} | ${f(r.p50_1.p50_ms)} | ${f(r.p50_1.p50_ms / b.floor_1.p50_ms, 1)}× | ${p50Target} | ${f(r.rps_32.rps, 0)} | ${f((100 * r.rps_32.rps) / b.floor_32.rps, 0)}% | ${rpsTarget} | ${r.db_calls ?? 'n/a'} | ${f(c.gateway)} + ${f(c.deno)} + ${f(c.postgres)} = ${f(c.total)} | ${r.p50_1.errors + r.rps_32.errors} |`,
+      `| ${name} | ${t} | ${f(r.p50_1.p50_ms)} | ${f(r.p50_1.p50_ms / b.floor_1.p50_ms, 1)}× | ${p50Target} | ${
+        f(r.rps_32.rps, 0)
+      } | ${f((100 * r.rps_32.rps) / b.floor_32.rps, 0)}% | ${rpsTarget} | ${r.db_calls ?? 'n/a'} | ${f(c.gateway)} + ${
+        f(c.deno)
+      } + ${f(c.postgres)} = ${f(c.total)} | ${r.p50_1.errors + r.rps_32.errors} |`,
     );
   };
   for (const r of b.runs) row('ai-suggest hit, anonymous (limiter on)', r.transport, r.suggest_hit, '≤ 3×', '≥ 25%');
@@ -203,8 +254,21 @@ export function transportsTable(b: TransportsBench): string[] {
     '| miss overhead over the model (p50, 50 ms simulated model) | transport | ms | target | db calls |',
     '|---|---|---|---|---|',
   );
-  for (const r of b.runs) lines.push(`| ai-suggest | ${r.transport} | ${f(r.miss.suggest_overhead_ms)} | ≤ 3 ms | ${r.miss.db_calls_suggest ?? 'n/a'} |`);
-  for (const r of b.runs) lines.push(`| ai-chat | ${r.transport} | ${f(r.miss.chat_overhead_ms)} | ≤ 5 ms | ${r.miss.db_calls_chat ?? 'n/a'} |`);
-  lines.push('', '(db calls: counted before the response headers; a miss\'s store after them is not included for a streamed ai-chat answer)');
+  for (const r of b.runs) {
+    lines.push(
+      `| ai-suggest | ${r.transport} | ${f(r.miss.suggest_overhead_ms)} | ≤ 3 ms | ${
+        r.miss.db_calls_suggest ?? 'n/a'
+      } |`,
+    );
+  }
+  for (const r of b.runs) {
+    lines.push(
+      `| ai-chat | ${r.transport} | ${f(r.miss.chat_overhead_ms)} | ≤ 5 ms | ${r.miss.db_calls_chat ?? 'n/a'} |`,
+    );
+  }
+  lines.push(
+    '',
+    "(db calls: counted before the response headers; a miss's store after them is not included for a streamed ai-chat answer)",
+  );
   return lines;
 }

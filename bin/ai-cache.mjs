@@ -7,7 +7,12 @@ import { register } from 'tsx/esm/api';
 
 // supabase-js needs a native WebSocket at createClient (Node 22+); Node 20 has one behind a flag.
 if (typeof globalThis.WebSocket === 'undefined' && !process.execArgv.includes('--experimental-websocket')) {
-  const r = spawnSync(process.execPath, ['--experimental-websocket', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [
+    '--experimental-websocket',
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    ...process.argv.slice(2),
+  ], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 

@@ -51,7 +51,10 @@ if (decision.major === null || decision.missing.length > 0) {
   let updateOutput = '';
   if (isRoot) {
     log('looking for PostgreSQL packages with apt (apt-get update)…');
-    const u = spawnSync('apt-get', ['update', '-q'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const u = spawnSync('apt-get', ['update', '-q'], {
+      encoding: 'utf8',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     updateOutput = `${u.stdout ?? ''}${u.stderr ?? ''}${u.error ? String(u.error.message) : ''}`;
   }
   decision = decidePostgres({ useApt: true });
@@ -59,8 +62,10 @@ if (decision.major === null || decision.missing.length > 0) {
     fail([
       `The local database cannot be installed: ${decision.problem}.`,
       `It needs, for one PostgreSQL major N: ${decision.packages.join(' ')}.`,
-      ...(decision.aptAnswer || updateOutput ? ['apt answered:', ...lastLines(`${updateOutput}\n${decision.aptAnswer ?? ''}`)] : []),
-      'What to do: add an apt source that offers them (e.g. the PostgreSQL project\'s apt.postgresql.org),',
+      ...(decision.aptAnswer || updateOutput
+        ? ['apt answered:', ...lastLines(`${updateOutput}\n${decision.aptAnswer ?? ''}`)]
+        : []),
+      "What to do: add an apt source that offers them (e.g. the PostgreSQL project's apt.postgresql.org),",
       `then \`sudo apt-get update\` and run this again; ${PG_MAJOR_ENV}=<major> picks a major explicitly.`,
     ]);
   }
@@ -68,7 +73,9 @@ if (decision.major === null || decision.missing.length > 0) {
   const command = `apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}`;
   if (!isRoot) {
     fail([
-      `The local database needs Debian packages for PostgreSQL ${decision.major} (${decision.source}): ${packages.join(' ')}.`,
+      `The local database needs Debian packages for PostgreSQL ${decision.major} (${decision.source}): ${
+        packages.join(' ')
+      }.`,
       'Run as root, then run this again:',
       `    sudo sh -c '${command}'`,
     ]);
@@ -94,9 +101,17 @@ if (decision.major === null || decision.missing.length > 0) {
 // download of its own, which this kind of machine could not fetch anyway.
 if (process.argv.includes('--browser') && !existsSync('/usr/bin/chromium')) {
   const command = 'apt-get update && apt-get install -y --no-install-recommends chromium';
-  if (!isRoot) fail(['The browser tests need Debian\'s Chromium. Run as root, then run this again:', `    sudo sh -c '${command}'`]);
+  if (!isRoot) {
+    fail([
+      "The browser tests need Debian's Chromium. Run as root, then run this again:",
+      `    sudo sh -c '${command}'`,
+    ]);
+  }
   log('installing Debian package chromium (browser tests)…');
-  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync('sh', ['-c', command], {
+    encoding: 'utf8',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   if (r.status !== 0) {
     fail([
       `apt-get could not install chromium (exit ${r.status ?? r.error?.message}).`,

@@ -15,13 +15,26 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'ai-cache-lock-'));
 try {
   copyFileSync(path.join(root, 'package.json'), path.join(scratch, 'package.json'));
-  if (existsSync(path.join(root, 'package-lock.json'))) copyFileSync(path.join(root, 'package-lock.json'), path.join(scratch, 'package-lock.json'));
+  if (existsSync(path.join(root, 'package-lock.json'))) {
+    copyFileSync(path.join(root, 'package-lock.json'), path.join(scratch, 'package-lock.json'));
+  }
   const resolve = () =>
-    execFileSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved'], { cwd: scratch, stdio: 'inherit' });
+    execFileSync('npm', [
+      'install',
+      '--package-lock-only',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--omit-lockfile-registry-resolved',
+    ], { cwd: scratch, stdio: 'inherit' });
   resolve();
   const missing = missingOptionals(path.join(scratch, 'package-lock.json'));
   if (missing.length) {
-    console.log(`the kept lockfile lacks ${missing.length} platform packages (${missing.slice(0, 3).join(', ')}…): resolving from scratch`);
+    console.log(
+      `the kept lockfile lacks ${missing.length} platform packages (${
+        missing.slice(0, 3).join(', ')
+      }…): resolving from scratch`,
+    );
     rmSync(path.join(scratch, 'package-lock.json'));
     resolve();
     const still = missingOptionals(path.join(scratch, 'package-lock.json'));
@@ -68,8 +81,14 @@ function missingOptionals(lockfile) {
     for (const name of Object.keys(pkg.optionalDependencies ?? {})) {
       // Node's lookup: the package's own node_modules, then each ancestor's, then the root's.
       let found = false;
-      for (let dir = where; ; dir = dir.includes('/node_modules/') ? dir.slice(0, dir.lastIndexOf('/node_modules/')) : '') {
-        if (packages[`${dir ? `${dir}/` : ''}node_modules/${name}`]) { found = true; break; }
+      for (
+        let dir = where;;
+        dir = dir.includes('/node_modules/') ? dir.slice(0, dir.lastIndexOf('/node_modules/')) : ''
+      ) {
+        if (packages[`${dir ? `${dir}/` : ''}node_modules/${name}`]) {
+          found = true;
+          break;
+        }
         if (!dir) break;
       }
       if (!found) missing.push(name);

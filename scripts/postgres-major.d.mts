@@ -9,4 +9,6 @@ export declare function aptCandidates(names: string[]): { answer: string; candid
 export type PostgresDecision =
   | { major: number; source: string; missing: string[]; problem?: undefined }
   | { major: null; problem: string; aptAnswer?: string; packages: string[]; source?: undefined; missing?: undefined };
-export declare function decidePostgres(opts?: { env?: NodeJS.ProcessEnv; useApt?: boolean; clusterMajor?: number }): PostgresDecision;
+export declare function decidePostgres(
+  opts?: { env?: NodeJS.ProcessEnv; useApt?: boolean; clusterMajor?: number },
+): PostgresDecision;

@@ -29,7 +29,11 @@ export function debianPackages(major) {
   const p = pgPaths(major);
   return [
     // pg_stat_statements (preloaded, used by the advisors) ships in the server package.
-    { name: `postgresql-${major}`, installed: () => existsSync(path.join(p.bin, 'postgres')) && existsSync(path.join(p.extensions, 'pg_stat_statements.control')) },
+    {
+      name: `postgresql-${major}`,
+      installed: () =>
+        existsSync(path.join(p.bin, 'postgres')) && existsSync(path.join(p.extensions, 'pg_stat_statements.control')),
+    },
     { name: `postgresql-${major}-cron`, installed: () => existsSync(path.join(p.lib, 'pg_cron.so')) },
     { name: `postgresql-${major}-pgtap`, installed: () => existsSync(path.join(p.extensions, 'pgtap.control')) },
     { name: PG_PROVE_PACKAGE, installed: () => commandExists('pg_prove') },
@@ -76,8 +80,13 @@ export function aptCandidates(names) {
 /** Server majors apt knows a `postgresql-N` package for, newest first. */
 function aptMajors() {
   try {
-    const out = execFileSync('apt-cache', ['pkgnames', 'postgresql-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return [...new Set(out.split('\n').map((l) => /^postgresql-(\d+)$/.exec(l.trim())?.[1]).filter(Boolean).map(Number))].sort((a, b) => b - a);
+    const out = execFileSync('apt-cache', ['pkgnames', 'postgresql-'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return [
+      ...new Set(out.split('\n').map((l) => /^postgresql-(\d+)$/.exec(l.trim())?.[1]).filter(Boolean).map(Number)),
+    ].sort((a, b) => b - a);
   } catch {
     return [];
   }
@@ -98,7 +107,13 @@ function installable(major) {
 export function decidePostgres({ env = process.env, useApt = true, clusterMajor } = {}) {
   const forced = env[PG_MAJOR_ENV];
   if (forced !== undefined && forced !== '') {
-    if (!/^\d+$/.test(forced)) return { major: null, problem: `${PG_MAJOR_ENV}=${forced} is not a PostgreSQL major (e.g. 15 or 17)`, packages: [] };
+    if (!/^\d+$/.test(forced)) {
+      return {
+        major: null,
+        problem: `${PG_MAJOR_ENV}=${forced} is not a PostgreSQL major (e.g. 15 or 17)`,
+        packages: [],
+      };
+    }
     const major = Number(forced);
     return { major, source: `${PG_MAJOR_ENV}=${forced}`, missing: missingPackages(major) };
   }

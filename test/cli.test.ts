@@ -4,7 +4,18 @@
 // other suites write to the same database at the same time.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { countEntries, dropCompanies, holdAdminSuiteLock, insertEntry, insertEvent, json, lookup, runCli, runCliInTerminal, type CliMode } from './helpers/admin.ts';
+import {
+  type CliMode,
+  countEntries,
+  dropCompanies,
+  holdAdminSuiteLock,
+  insertEntry,
+  insertEvent,
+  json,
+  lookup,
+  runCli,
+  runCliInTerminal,
+} from './helpers/admin.ts';
 import { adminSql, ANON_KEY, closeAdminSql, DB_URL } from './helpers/stack.ts';
 
 // Each test starts several CLI processes (Node + tsx): seconds apiece on a loaded machine.
@@ -61,21 +72,58 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
     companies.push(company, other);
     // 8 entries. Stored costs differ per entry: savings must come from them, not a constant.
     await insertEntry({
-      companyId: company, cacheType: 'chat', ageSeconds: 40 * DAY, promptTokens: 60, completionTokens: 40, costUsd: 0.002, hitCount: 2,
-      request: { messages: [{ role: 'system', content: 'You are' }, { role: 'user', content: 'first question' }, { role: 'assistant', content: 'an answer' }, { role: 'user', content: 'What is VAT?' }] },
+      companyId: company,
+      cacheType: 'chat',
+      ageSeconds: 40 * DAY,
+      promptTokens: 60,
+      completionTokens: 40,
+      costUsd: 0.002,
+      hitCount: 2,
+      request: {
+        messages: [{ role: 'system', content: 'You are' }, { role: 'user', content: 'first question' }, {
+          role: 'assistant',
+          content: 'an answer',
+        }, { role: 'user', content: 'What is VAT?' }],
+      },
     });
-    await insertEntry({ companyId: company, cacheType: 'chat', ageSeconds: 2 * DAY, expiresInSeconds: -3600, promptTokens: 30, completionTokens: 20, costUsd: 0.001 });
+    await insertEntry({
+      companyId: company,
+      cacheType: 'chat',
+      ageSeconds: 2 * DAY,
+      expiresInSeconds: -3600,
+      promptTokens: 30,
+      completionTokens: 20,
+      costUsd: 0.001,
+    });
     const e3 = await insertEntry({
-      companyId: company, cacheType: 'suggestions', model: 'old-model', ageSeconds: DAY, promptTokens: 10, completionTokens: 10, costUsd: 0.0005,
+      companyId: company,
+      cacheType: 'suggestions',
+      model: 'old-model',
+      ageSeconds: DAY,
+      promptTokens: 10,
+      completionTokens: 10,
+      costUsd: 0.0005,
       request: { description_projet: 'site pour mon restaurant' },
     });
-    await insertEntry({ companyId: company, cacheType: 'suggestions', keyVersion: 2, ageSeconds: 31 * DAY, expiresInSeconds: -60 });
+    await insertEntry({
+      companyId: company,
+      cacheType: 'suggestions',
+      keyVersion: 2,
+      ageSeconds: 31 * DAY,
+      expiresInSeconds: -60,
+    });
     await insertEntry({ companyId: company, cacheType: 'chat', model: 'gpt-4o', keyVersion: 2 });
     await insertEntry({ companyId: company, cacheType: 'chat', model: 'gpt-4o', keyVersion: 2 });
     await insertEntry({ companyId: company, cacheType: 'chat' });
     await insertEntry({ companyId: company, cacheType: 'chat' });
     // Another company with an entry of the same old model: purges scoped to `company` leave it.
-    await insertEntry({ companyId: other, cacheType: 'chat', model: 'old-model', ageSeconds: 40 * DAY, expiresInSeconds: -60 });
+    await insertEntry({
+      companyId: other,
+      cacheType: 'chat',
+      model: 'old-model',
+      ageSeconds: 40 * DAY,
+      expiresInSeconds: -60,
+    });
 
     // Traffic: 2 hits of the first entry already folded into the daily counters; 3 hits of
     // e3 and 4 misses through the real lookup RPC (unfolded events); 1 upstream call, 1 error.
@@ -84,7 +132,13 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
     await lookup(company, e3.cacheKey, 'suggestions', 3);
     await lookup(company, 'f'.repeat(64), 'chat', 2);
     await lookup(company, 'e'.repeat(64), 'suggestions', 2);
-    await insertEvent({ companyId: company, cacheType: 'suggestions', kind: 'upstream_call', tokens: 20, costUsd: 0.0005 });
+    await insertEvent({
+      companyId: company,
+      cacheType: 'suggestions',
+      kind: 'upstream_call',
+      tokens: 20,
+      costUsd: 0.0005,
+    });
     await insertEvent({ companyId: company, cacheType: 'suggestions', kind: 'upstream_error' });
   });
 
@@ -93,16 +147,42 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
     expect(r.code, r.stderr).toBe(0);
     const s = json<Stats>(r);
     expect(s).toMatchObject({
-      scope: 'company', company_id: company,
-      entries: 8, expired_entries: 2, hits: 5, misses: 4, total_uses: 13,
-      hit_rate: 0.5556, reuse_rate: 0.625, tokens_saved: 260, upstream_calls: 1, upstream_errors: 1,
+      scope: 'company',
+      company_id: company,
+      entries: 8,
+      expired_entries: 2,
+      hits: 5,
+      misses: 4,
+      total_uses: 13,
+      hit_rate: 0.5556,
+      reuse_rate: 0.625,
+      tokens_saved: 260,
+      upstream_calls: 1,
+      upstream_errors: 1,
     });
     // 2 folded hits x $0.002 + 3 hits x $0.0005: the stored per-entry costs.
     expect(s.cost_saved_usd).toBeCloseTo(0.0055, 6);
     const chat = s.by_type.find((t) => t.cache_type === 'chat');
     const suggestions = s.by_type.find((t) => t.cache_type === 'suggestions');
-    expect(chat).toMatchObject({ entries: 6, expired_entries: 1, hits: 2, misses: 2, total_uses: 8, hit_rate: 0.5, tokens_saved: 200 });
-    expect(suggestions).toMatchObject({ entries: 2, expired_entries: 1, hits: 3, misses: 2, total_uses: 5, hit_rate: 0.6, reuse_rate: 1.5, tokens_saved: 60 });
+    expect(chat).toMatchObject({
+      entries: 6,
+      expired_entries: 1,
+      hits: 2,
+      misses: 2,
+      total_uses: 8,
+      hit_rate: 0.5,
+      tokens_saved: 200,
+    });
+    expect(suggestions).toMatchObject({
+      entries: 2,
+      expired_entries: 1,
+      hits: 3,
+      misses: 2,
+      total_uses: 5,
+      hit_rate: 0.6,
+      reuse_rate: 1.5,
+      tokens_saved: 60,
+    });
     expect(Number(suggestions!.cost_saved_usd)).toBeCloseTo(0.0015, 6);
     expect(s.by_company).toBeUndefined();
   });
@@ -139,7 +219,15 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
     const { entries } = json<{ entries: Array<Record<string, unknown>> }>(r);
     expect(entries).toHaveLength(2);
     // e3: 3 hits not folded yet count; first entry: 2 folded hits.
-    expect(entries[0]).toMatchObject({ rank: 1, cache_type: 'suggestions', model: 'old-model', uses: 4, hits: 3, prompt: 'site pour mon restaurant', expired: false });
+    expect(entries[0]).toMatchObject({
+      rank: 1,
+      cache_type: 'suggestions',
+      model: 'old-model',
+      uses: 4,
+      hits: 3,
+      prompt: 'site pour mon restaurant',
+      expired: false,
+    });
     expect(entries[0].age_seconds as number).toBeGreaterThanOrEqual(DAY);
     expect(entries[0].saved_usd as number).toBeCloseTo(0.0015, 6);
     expect(entries[1]).toMatchObject({ rank: 2, cache_type: 'chat', uses: 3, hits: 2, prompt: 'What is VAT?' });
@@ -162,7 +250,12 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
     const r = await cli('clean', '--older-than', '30d', '--company', company, '--batch-size', '1', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(json<DeleteReport>(r)).toMatchObject({
-      command: 'clean', filter: { company_id: company, older_than_seconds: 30 * DAY }, matched: 2, deleted: 2, batches: 3, dry_run: false,
+      command: 'clean',
+      filter: { company_id: company, older_than_seconds: 30 * DAY },
+      matched: 2,
+      deleted: 2,
+      batches: 3,
+      dry_run: false,
     });
     expect(r.stderr).toContain('clean: 2 entries to delete'); // stderr is not a terminal: plain lines, no bar
     expect(await countEntries(company)).toBe(6);
@@ -172,7 +265,9 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
   it('clean --expired deletes the expired entries (human output)', async () => {
     const r = await cli('clean', '--expired', '--company', company);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^clean: deleted 1 entry \\(company ${company}, expired\\) in [0-9.]+ s, 2 batches\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(`^clean: deleted 1 entry \\(company ${company}, expired\\) in [0-9.]+ s, 2 batches\\n$`),
+    );
     expect(await countEntries(company)).toBe(5);
     const again = await cli('clean', '--expired', '--company', company);
     expect(again.code).toBe(0);
@@ -182,7 +277,12 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
   it('purge --model drops what an old model produced, in this company only', async () => {
     const r = await cli('purge', '--model', 'old-model', '--company', company, '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect(json<DeleteReport>(r)).toMatchObject({ command: 'purge', filter: { model: 'old-model' }, matched: 1, deleted: 1 });
+    expect(json<DeleteReport>(r)).toMatchObject({
+      command: 'purge',
+      filter: { model: 'old-model' },
+      matched: 1,
+      deleted: 1,
+    });
     expect(await countEntries(company)).toBe(4);
     expect(await countEntries(other)).toBe(1);
   });
@@ -190,7 +290,12 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
   it('purge --key-version drops the entries of an old key scheme', async () => {
     const r = await cli('purge', '--key-version', '2', '--company', company, '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect(json<DeleteReport>(r)).toMatchObject({ command: 'purge', filter: { key_version: 2 }, matched: 2, deleted: 2 });
+    expect(json<DeleteReport>(r)).toMatchObject({
+      command: 'purge',
+      filter: { key_version: 2 },
+      matched: 2,
+      deleted: 2,
+    });
     expect(await countEntries(company)).toBe(2);
   });
 
@@ -203,11 +308,19 @@ describe.each<CliMode>(['db', 'api'])('ai-cache over %s', (mode) => {
 
     const refusedJson = await cli('clear', '--company', company, '--json');
     expect(refusedJson.code).toBe(2);
-    expect(json<{ error: { code: string; exit_code: number } }>(refusedJson).error).toMatchObject({ code: 'confirmation_required', exit_code: 2 });
+    expect(json<{ error: { code: string; exit_code: number } }>(refusedJson).error).toMatchObject({
+      code: 'confirmation_required',
+      exit_code: 2,
+    });
 
     const r = await cli('clear', '--company', company, '--type', 'chat', '--yes', '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect(json<DeleteReport>(r)).toMatchObject({ command: 'clear', filter: { company_id: company, cache_type: 'chat' }, matched: 2, deleted: 2 });
+    expect(json<DeleteReport>(r)).toMatchObject({
+      command: 'clear',
+      filter: { company_id: company, cache_type: 'chat' },
+      matched: 2,
+      deleted: 2,
+    });
     expect(await countEntries(company)).toBe(0);
     expect(await countEntries(other)).toBe(1);
   });
@@ -243,7 +356,10 @@ describe('ai-cache errors and exit codes', () => {
   });
 
   it('a database URL nobody listens on: exit 1', async () => {
-    const r = await runCli(['stats', '--json'], { mode: 'db', env: { SUPABASE_DB_URL: 'postgresql://postgres:postgres@127.0.0.1:54399/postgres' } });
+    const r = await runCli(['stats', '--json'], {
+      mode: 'db',
+      env: { SUPABASE_DB_URL: 'postgresql://postgres:postgres@127.0.0.1:54399/postgres' },
+    });
     expect(r.code).toBe(1);
     expect(json<{ error: { code: string } }>(r).error.code).toBe('connection_failed');
     expect(r.stderr).toMatch(/cannot connect to the database at .*127\.0\.0\.1:54399.*ECONNREFUSED/);

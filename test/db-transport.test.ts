@@ -3,7 +3,16 @@
 // errors, the same role and claims inside the database, and a deadline on every call.
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { adminSql, ANON_KEY, createCompany, createUser, DB_URL, marker, SERVICE_ROLE_KEY, SUPABASE_URL } from './helpers/stack.ts';
+import {
+  adminSql,
+  ANON_KEY,
+  createCompany,
+  createUser,
+  DB_URL,
+  marker,
+  SERVICE_ROLE_KEY,
+  SUPABASE_URL,
+} from './helpers/stack.ts';
 
 type Seam = typeof import('../supabase/functions/_shared/rpc.ts');
 type Pg = typeof import('../supabase/functions/_shared/pg-rpc.ts');
@@ -51,7 +60,12 @@ describe.each(['postgres', 'rest'] as const)('callRpc over %s', (transport) => {
     const { callRpc } = await seam(transport);
     const owner = await createUser('transport');
     const company = await createCompany([[owner, 'owner']]);
-    const taken = await callRpc(service, 'rate_limit_take', { p_bucket: marker('bucket'), p_capacity: 3, p_refill_per_second: 1 / 60, p_cost: 1 });
+    const taken = await callRpc(service, 'rate_limit_take', {
+      p_bucket: marker('bucket'),
+      p_capacity: 3,
+      p_refill_per_second: 1 / 60,
+      p_cost: 1,
+    });
     expect(taken).toEqual({ allowed: true, remaining: 2, limit: 3, retry_after_seconds: 0 });
     expect(await callRpc(service, 'assert_member', { p_user_id: owner.id, p_company_id: company })).toBeNull();
   });
@@ -60,13 +74,17 @@ describe.each(['postgres', 'rest'] as const)('callRpc over %s', (transport) => {
     const { callRpc } = await seam(transport);
     const stranger = await createUser('stranger');
     const company = await createCompany([[await createUser('owner'), 'owner']]);
-    expect(await outcome(callRpc(service, 'assert_member', { p_user_id: stranger.id, p_company_id: company }))).toMatchObject({ status: 403, code: 'forbidden' });
-    expect(await outcome(callRpc(service, 'assert_member', { p_user_id: 'not-a-uuid', p_company_id: company }))).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await outcome(callRpc(service, 'assert_member', { p_user_id: stranger.id, p_company_id: company })))
+      .toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await outcome(callRpc(service, 'assert_member', { p_user_id: 'not-a-uuid', p_company_id: company })))
+      .toMatchObject({ status: 400, code: 'invalid_request' });
   });
 
   it('runs as the caller: the anon key cannot execute a service-role RPC', async () => {
     const { callRpc } = await seam(transport);
-    const r = await outcome(callRpc(anon, 'rate_limit_take', { p_bucket: marker('anon'), p_capacity: 1, p_refill_per_second: 1, p_cost: 1 }));
+    const r = await outcome(
+      callRpc(anon, 'rate_limit_take', { p_bucket: marker('anon'), p_capacity: 1, p_refill_per_second: 1, p_cost: 1 }),
+    );
     expect(r).toMatchObject({ status: 403, code: 'forbidden' });
   });
 
@@ -86,7 +104,9 @@ describe.each(['postgres', 'rest'] as const)('callRpc over %s', (transport) => {
     const sql = adminSql();
     const r = await sql.begin(async (tx) => {
       await tx`select 1 from private.rate_limit_buckets where bucket = ${bucket} for update`;
-      return outcome(callRpc(service, 'rate_limit_take', { p_bucket: bucket, p_capacity: 5, p_refill_per_second: 1, p_cost: 1 }));
+      return outcome(
+        callRpc(service, 'rate_limit_take', { p_bucket: bucket, p_capacity: 5, p_refill_per_second: 1, p_cost: 1 }),
+      );
     });
     expect(r).toMatchObject({ status: 503, code: 'database_unavailable' });
   });
@@ -99,17 +119,39 @@ describe('the direct transport', () => {
       .toBe(`select "public"."cache_lookup"("p_key" => 'a''b', "p_n" => '1', "p_obj" => '{"x":1}', "p_null" => null)`);
     expect(() => callSql('x; drop table y', {})).toThrow(/invalid function name/);
     // With the catalog's parameter kinds, values convert as PostgREST converts JSON.
-    expect(callSql('f', { p_doc: 'text', p_tags: ['a', 'b"c', null], p_n: [1] }, { p_doc: 'json', p_tags: 'array', p_n: 'json' }))
+    expect(
+      callSql('f', { p_doc: 'text', p_tags: ['a', 'b"c', null], p_n: [1] }, {
+        p_doc: 'json',
+        p_tags: 'array',
+        p_n: 'json',
+      }),
+    )
       .toBe(`select "public"."f"("p_doc" => '"text"', "p_tags" => '{"a","b\\"c",NULL}', "p_n" => '[1]')`);
   });
 
   it('gives identical answers to identical calls over both transports', async () => {
     const pg = await seam('postgres');
     const rest = await seam('rest');
-    const a = await outcome(pg.callRpc(service, 'rate_limit_take', { p_bucket: marker('same-a'), p_capacity: 10, p_refill_per_second: 0.5, p_cost: 3 }));
-    const b = await outcome(rest.callRpc(service, 'rate_limit_take', { p_bucket: marker('same-b'), p_capacity: 10, p_refill_per_second: 0.5, p_cost: 3 }));
+    const a = await outcome(
+      pg.callRpc(service, 'rate_limit_take', {
+        p_bucket: marker('same-a'),
+        p_capacity: 10,
+        p_refill_per_second: 0.5,
+        p_cost: 3,
+      }),
+    );
+    const b = await outcome(
+      rest.callRpc(service, 'rate_limit_take', {
+        p_bucket: marker('same-b'),
+        p_capacity: 10,
+        p_refill_per_second: 0.5,
+        p_cost: 3,
+      }),
+    );
     expect(a).toEqual(b);
     const bad = { p_bucket: '', p_capacity: 1, p_refill_per_second: 1, p_cost: 1 };
-    expect(await outcome(pg.callRpc(service, 'rate_limit_take', bad))).toEqual(await outcome(rest.callRpc(service, 'rate_limit_take', bad)));
+    expect(await outcome(pg.callRpc(service, 'rate_limit_take', bad))).toEqual(
+      await outcome(rest.callRpc(service, 'rate_limit_take', bad)),
+    );
   });
 });

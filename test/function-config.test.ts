@@ -35,8 +35,16 @@ describe('parseConfig', () => {
     ['AI_CACHE_PRICES', { AI_CACHE_PRICES: '{not json' }, /AI_CACHE_PRICES: is not valid JSON/],
     ['AI_CACHE_PRICES', { AI_CACHE_PRICES: '{"gpt-x":3}' }, /AI_CACHE_PRICES\.gpt-x/],
     ['AI_CACHE_PRICES', { AI_CACHE_PRICES: '{"gpt-x":{"input":-1,"output":1}}' }, /AI_CACHE_PRICES\.gpt-x\.input/],
-    ['AI_DEFAULT_MODEL', { AI_DEFAULT_MODEL: 'gpt-unknown', AI_ALLOWED_MODELS: 'gpt-unknown' }, /AI_DEFAULT_MODEL: unknown model "gpt-unknown"/],
-    ['AI_DEFAULT_MODEL', { AI_DEFAULT_MODEL: 'gpt-4o' , AI_ALLOWED_MODELS: 'gpt-4o-mini' }, /not one of AI_ALLOWED_MODELS/],
+    [
+      'AI_DEFAULT_MODEL',
+      { AI_DEFAULT_MODEL: 'gpt-unknown', AI_ALLOWED_MODELS: 'gpt-unknown' },
+      /AI_DEFAULT_MODEL: unknown model "gpt-unknown"/,
+    ],
+    [
+      'AI_DEFAULT_MODEL',
+      { AI_DEFAULT_MODEL: 'gpt-4o', AI_ALLOWED_MODELS: 'gpt-4o-mini' },
+      /not one of AI_ALLOWED_MODELS/,
+    ],
     ['AI_SUGGEST_MODEL', { AI_SUGGEST_MODEL: 'mystery' }, /AI_SUGGEST_MODEL: unknown model/],
     ['AI_CACHE_TTL_SECONDS', { AI_CACHE_TTL_SECONDS: 'a week' }, /AI_CACHE_TTL_SECONDS/],
     ['AI_CACHE_STORE_PROMPTS', { AI_CACHE_STORE_PROMPTS: 'yes' }, /AI_CACHE_STORE_PROMPTS/],

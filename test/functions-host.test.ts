@@ -4,7 +4,15 @@ import path from 'node:path';
 import { createClient, FunctionsHttpError } from '@supabase/supabase-js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANON_KEY, DB_URL, FUNCTIONS_BASE_PORT, JWT_SECRET, ROOT, SERVICE_ROLE_KEY, denoExecutable } from '../src/stack/config.ts';
+import {
+  ANON_KEY,
+  DB_URL,
+  denoExecutable,
+  FUNCTIONS_BASE_PORT,
+  JWT_SECRET,
+  ROOT,
+  SERVICE_ROLE_KEY,
+} from '../src/stack/config.ts';
 import { createFunctionsHost, type FunctionsHost } from '../src/stack/functions-host.ts';
 
 let host: FunctionsHost;
@@ -28,7 +36,12 @@ beforeAll(async () => {
     // Past the stack's own function workers, so two stacks on one machine never collide.
     basePort: FUNCTIONS_BASE_PORT + 40,
     jwtSecret: JWT_SECRET,
-    env: { SUPABASE_URL: 'http://127.0.0.1:1', SUPABASE_ANON_KEY: ANON_KEY, SUPABASE_SERVICE_ROLE_KEY: SERVICE_ROLE_KEY, SUPABASE_DB_URL: DB_URL },
+    env: {
+      SUPABASE_URL: 'http://127.0.0.1:1',
+      SUPABASE_ANON_KEY: ANON_KEY,
+      SUPABASE_SERVICE_ROLE_KEY: SERVICE_ROLE_KEY,
+      SUPABASE_DB_URL: DB_URL,
+    },
   });
   server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
@@ -55,15 +68,32 @@ describe('functions host', () => {
     const supabase = createClient(url, ANON_KEY);
     const { data, error } = await supabase.functions.invoke('hello', { body: { hi: 1 } });
     expect(error).toBeNull();
-    expect(data).toMatchObject({ method: 'POST', path: '/hello', body: { hi: 1 }, authorization: `Bearer ${ANON_KEY}` });
-    expect(data.env).toEqual({ SUPABASE_URL: 'http://127.0.0.1:1', SUPABASE_ANON_KEY: ANON_KEY, SUPABASE_SERVICE_ROLE_KEY: SERVICE_ROLE_KEY, SUPABASE_DB_URL: DB_URL });
+    expect(data).toMatchObject({
+      method: 'POST',
+      path: '/hello',
+      body: { hi: 1 },
+      authorization: `Bearer ${ANON_KEY}`,
+    });
+    expect(data.env).toEqual({
+      SUPABASE_URL: 'http://127.0.0.1:1',
+      SUPABASE_ANON_KEY: ANON_KEY,
+      SUPABASE_SERVICE_ROLE_KEY: SERVICE_ROLE_KEY,
+      SUPABASE_DB_URL: DB_URL,
+    });
   });
 
   it('passes a signed-in user JWT through and keeps sub-paths and query strings', async () => {
     const token = await userJwt('7d8e3c1a-0000-4000-8000-000000000001');
-    const res = await fetch(`${url}/functions/v1/hello/sub/path?x=1`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${url}/functions/v1/hello/sub/path?x=1`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ method: 'GET', path: '/hello/sub/path', search: '?x=1', authorization: `Bearer ${token}` });
+    expect(await res.json()).toMatchObject({
+      method: 'GET',
+      path: '/hello/sub/path',
+      search: '?x=1',
+      authorization: `Bearer ${token}`,
+    });
   });
 
   it('refuses a missing, forged or expired JWT when verify_jwt is on', async () => {

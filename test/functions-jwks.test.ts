@@ -29,7 +29,9 @@ beforeAll(async () => {
   fn = await serveFunction('ai-suggest', {
     SUPABASE_URL,
     SUPABASE_JWKS: JSON.stringify({ keys: [jwk] }),
-    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: process.env.SUPABASE_PUBLISHABLE_KEY ?? env.SUPABASE_PUBLISHABLE_KEY }),
+    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({
+      default: process.env.SUPABASE_PUBLISHABLE_KEY ?? env.SUPABASE_PUBLISHABLE_KEY,
+    }),
     SUPABASE_SECRET_KEYS: JSON.stringify({ default: process.env.SUPABASE_SECRET_KEY ?? env.SUPABASE_SECRET_KEY }),
     OPENAI_BASE_URL,
     OPENAI_API_KEY: 'sk-simulated-local',
@@ -46,7 +48,10 @@ describe('asymmetric JWTs through the project JWKS, secret keys only', () => {
     const user = await createUser('jwks');
     const res = await fetch(fn.url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await es256(user.id, signingKey, 'project-key')}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${await es256(user.id, signingKey, 'project-key')}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ description_projet: `Site vitrine pour un architecte ${marker('jwks')}` }),
     });
     expect(res.status).toBe(200);
@@ -57,7 +62,10 @@ describe('asymmetric JWTs through the project JWKS, secret keys only', () => {
   it('refuses a token signed with any other key', async () => {
     const res = await fetch(fn.url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${await es256(crypto.randomUUID(), strangerKey, 'project-key')}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${await es256(crypto.randomUUID(), strangerKey, 'project-key')}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ description_projet: 'Site vitrine' }),
     });
     expect(res.status).toBe(401);

@@ -3,7 +3,15 @@
 // per-type samples are exact while other suites write to the same database.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropCacheType, holdAdminSuiteLock, insertEntry, insertEvent, lookup, parsePrometheus, sampleValue } from './helpers/admin.ts';
+import {
+  dropCacheType,
+  holdAdminSuiteLock,
+  insertEntry,
+  insertEvent,
+  lookup,
+  parsePrometheus,
+  sampleValue,
+} from './helpers/admin.ts';
 import { adminSql, closeAdminSql, FUNCTIONS_URL, SERVICE_ROLE_KEY } from './helpers/stack.ts';
 
 /** The local stack's token (supabase/functions/.env); a hosted run passes its own. */
@@ -21,9 +29,21 @@ beforeAll(async () => {
   // Expired fixtures: do not overlap with the cron suite's global cleanup (see holdAdminSuiteLock).
   releaseLock = await holdAdminSuiteLock('shared');
   const companyA = randomUUID();
-  const fresh = await insertEntry({ companyId: companyA, cacheType: TYPE, promptTokens: 60, completionTokens: 40, costUsd: 0.0025 });
+  const fresh = await insertEntry({
+    companyId: companyA,
+    cacheType: TYPE,
+    promptTokens: 60,
+    completionTokens: 40,
+    costUsd: 0.0025,
+  });
   await insertEntry({ companyId: companyA, cacheType: TYPE, expiresInSeconds: -60 });
-  const global = await insertEntry({ companyId: null, cacheType: TYPE, promptTokens: 30, completionTokens: 20, costUsd: 0.001 });
+  const global = await insertEntry({
+    companyId: null,
+    cacheType: TYPE,
+    promptTokens: 30,
+    completionTokens: 20,
+    costUsd: 0.001,
+  });
   liveKey = fresh.cacheKey;
   // Folded history (the daily counters) + live traffic through the lookup RPC (pending events).
   await adminSql()`insert into public.ai_cache_stats_daily
@@ -63,7 +83,7 @@ describe('ai-metrics over HTTP', () => {
     await post.body?.cancel();
   });
 
-  it('serves the Prometheus text format with HELP/TYPE for every family and the fixtures\' values', async () => {
+  it("serves the Prometheus text format with HELP/TYPE for every family and the fixtures' values", async () => {
     const res = await scrape();
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -79,7 +99,9 @@ describe('ai-metrics over HTTP', () => {
         continue;
       }
       if (line.startsWith('# HELP ')) continue;
-      const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/.exec(line);
+      const sample =
+        /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$/
+          .exec(line);
       expect(sample, `not a sample line: ${line}`).not.toBeNull();
       expect(sample![1]).toBe(family);
     }
@@ -139,7 +161,9 @@ describe('ai-metrics over HTTP', () => {
     await lookup(row.company_id as string, liveKey, TYPE, 1); // a hit
     const after = parsePrometheus(await (await scrape()).text());
     expect(sampleValue(after, 'ai_cache_hits_total', { cache_type: TYPE })).toBe(hits + 1);
-    expect(sampleValue(after, 'ai_cache_misses_total', { cache_type: TYPE })).toBe(sampleValue(before, 'ai_cache_misses_total', { cache_type: TYPE })! + 1);
+    expect(sampleValue(after, 'ai_cache_misses_total', { cache_type: TYPE })).toBe(
+      sampleValue(before, 'ai_cache_misses_total', { cache_type: TYPE })! + 1,
+    );
   });
 });
 
@@ -149,9 +173,13 @@ describe('ai-metrics handler without a token configured', () => {
     delete process.env.AI_METRICS_TOKEN;
     try {
       const { handler } = await import('../supabase/functions/ai-metrics/handler.ts');
-      const res = await handler(new Request('http://localhost/ai-metrics', { headers: { authorization: 'Bearer anything' } }));
+      const res = await handler(
+        new Request('http://localhost/ai-metrics', { headers: { authorization: 'Bearer anything' } }),
+      );
       expect(res.status).toBe(503);
-      expect(await res.json()).toEqual({ error: { code: 'metrics_disabled', message: expect.stringContaining('AI_METRICS_TOKEN') } });
+      expect(await res.json()).toEqual({
+        error: { code: 'metrics_disabled', message: expect.stringContaining('AI_METRICS_TOKEN') },
+      });
     } finally {
       if (saved !== undefined) process.env.AI_METRICS_TOKEN = saved;
     }

@@ -1,8 +1,9 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+// deno-lint-ignore-file no-explicit-any -- tests read loosely typed JSON bodies
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import { startSimOpenAI, type SimOpenAI } from '../src/sim-openai/server.ts';
+import { type SimOpenAI, startSimOpenAI } from '../src/sim-openai/server.ts';
 
 let sim: SimOpenAI;
 let client: OpenAI;
@@ -24,7 +25,9 @@ function ask(tag: string, text = 'What is the capital of France?') {
 async function control(path: string, init: { method?: string; body?: unknown } = {}): Promise<any> {
   const res = await fetch(`${sim.origin}${path}`, {
     method: init.method ?? 'GET',
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } } : {}),
+    ...(init.body !== undefined
+      ? { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }
+      : {}),
   });
   expect(res.ok).toBe(true);
   return res.json();
@@ -60,7 +63,9 @@ describe('chat completions', () => {
     expect(choice!.logprobs).toBeNull();
     expect(choice!.message.role).toBe('assistant');
     expect(choice!.message.refusal).toBeNull();
-    expect(choice!.message.content).toMatch(/^Simulated answer to: What is the capital of France\? <shape> \[[0-9a-f]{8}\]$/);
+    expect(choice!.message.content).toMatch(
+      /^Simulated answer to: What is the capital of France\? <shape> \[[0-9a-f]{8}\]$/,
+    );
     expect(res.usage!.prompt_tokens).toBeGreaterThanOrEqual(1);
     expect(res.usage!.completion_tokens).toBeGreaterThanOrEqual(1);
     expect(res.usage!.total_tokens).toBe(res.usage!.prompt_tokens + res.usage!.completion_tokens);
@@ -84,7 +89,10 @@ describe('chat completions', () => {
 
   it('truncates to max_tokens with finish_reason "length"', async () => {
     const full = await client.chat.completions.create(ask('maxtokens', 'Explain the history of Rome in detail'));
-    const cut = await client.chat.completions.create({ ...ask('maxtokens', 'Explain the history of Rome in detail'), max_tokens: 3 });
+    const cut = await client.chat.completions.create({
+      ...ask('maxtokens', 'Explain the history of Rome in detail'),
+      max_tokens: 3,
+    });
     const cutNew = await client.chat.completions.create({
       ...ask('maxtokens', 'Explain the history of Rome in detail'),
       max_completion_tokens: 3,
@@ -213,7 +221,11 @@ describe('streaming', () => {
   it('streams deltas through the SDK iterator that add up to the non-stream answer, with usage', async () => {
     const request = ask('stream', 'Tell me a short story about a lighthouse keeper');
     const whole = await client.chat.completions.create(request);
-    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      ...request,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
 
     const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
@@ -246,7 +258,8 @@ describe('streaming', () => {
   });
 
   it('works with the SDK stream helper for refusals, json_schema and tool calls', async () => {
-    const refusal = await client.chat.completions.stream(ask('stream-helper', 'Bad idea [[refuse]]')).finalChatCompletion();
+    const refusal = await client.chat.completions.stream(ask('stream-helper', 'Bad idea [[refuse]]'))
+      .finalChatCompletion();
     expect(refusal.choices[0]!.message.refusal).toEqual(expect.any(String));
     expect(refusal.choices[0]!.message.content).toBeNull();
 
@@ -259,7 +272,13 @@ describe('streaming', () => {
     const tool = await client.chat.completions
       .stream({
         ...ask('stream-helper', 'Look it up [[tool]]'),
-        tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } } }],
+        tools: [{
+          type: 'function',
+          function: {
+            name: 'lookup',
+            parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] },
+          },
+        }],
       })
       .finalChatCompletion();
     expect(tool.choices[0]!.finish_reason).toBe('tool_calls');
@@ -291,7 +310,12 @@ describe('embeddings', () => {
 
   it('honours dimensions and array input, with float and base64 encodings agreeing', async () => {
     const input = ['What is the capital of France?', 'what is the capital of france', 'banana bread recipe'];
-    const floats = await client.embeddings.create({ model: 'text-embedding-3-small', input, dimensions: 256, encoding_format: 'float' });
+    const floats = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input,
+      dimensions: 256,
+      encoding_format: 'float',
+    });
     const decoded = await client.embeddings.create({ model: 'text-embedding-3-small', input, dimensions: 256 });
     expect(floats.data.map((d) => d.index)).toEqual([0, 1, 2]);
     const vectors = floats.data.map((d) => d.embedding);
@@ -321,7 +345,9 @@ describe('protocol errors', () => {
     });
     expect(res.status).toBe(401);
     const body = await res.json();
-    expect(body).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: null } });
+    expect(body).toEqual({
+      error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: null },
+    });
   });
 
   it('rejects invalid JSON with a 400 OpenAI error', async () => {
@@ -350,7 +376,10 @@ describe('protocol errors', () => {
 
 describe('fault injection', () => {
   it('serves a 429 with retry-after that the SDK surfaces as a RateLimitError', async () => {
-    await control('/_sim/faults', { method: 'POST', body: { faults: [{ type: 'status', status: 429, count: 2, retryAfter: 1, match: '<f429>' }] } });
+    await control('/_sim/faults', {
+      method: 'POST',
+      body: { faults: [{ type: 'status', status: 429, count: 2, retryAfter: 1, match: '<f429>' }] },
+    });
     for (let i = 0; i < 2; i++) {
       const err = await caught(client.chat.completions.create(ask('f429')));
       expect(err).toBeInstanceOf(OpenAI.APIError);
@@ -368,7 +397,10 @@ describe('fault injection', () => {
   });
 
   it('lets the SDK retry after a 429 when retries are enabled', async () => {
-    await control('/_sim/faults', { method: 'POST', body: { type: 'status', status: 429, retryAfter: 0, match: '<fretry>' } });
+    await control('/_sim/faults', {
+      method: 'POST',
+      body: { type: 'status', status: 429, retryAfter: 0, match: '<fretry>' },
+    });
     const retrying = new OpenAI({ apiKey: 'sk-test', baseURL: sim.url, maxRetries: 2 });
     const res = await retrying.chat.completions.create(ask('fretry'));
     expect(res.choices[0]!.message.content).toContain('<fretry>');
@@ -431,7 +463,13 @@ describe('fault injection', () => {
   it('applies queued faults to successive requests in order', async () => {
     await control('/_sim/faults', {
       method: 'POST',
-      body: { faults: [{ type: 'status', status: 503, match: '<forder>' }, { type: 'status', status: 400, match: '<forder>' }] },
+      body: {
+        faults: [{ type: 'status', status: 503, match: '<forder>' }, {
+          type: 'status',
+          status: 400,
+          match: '<forder>',
+        }],
+      },
     });
     expect(await caught(client.chat.completions.create(ask('forder')))).toMatchObject({ status: 503 });
     expect(await caught(client.chat.completions.create(ask('forder')))).toMatchObject({ status: 400 });
@@ -443,8 +481,14 @@ describe('fault injection', () => {
     const bystander = await client.chat.completions.create(ask('fscoped-bystander'));
     expect(bystander.choices[0]!.finish_reason).toBe('stop');
     const pending = await control('/_sim/faults');
-    expect(pending.faults).toContainEqual({ fault: { type: 'status', status: 500 }, remaining: 1, match: '<fscoped-target>' });
-    expect(await caught(client.chat.completions.create(ask('fscoped-target')))).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(pending.faults).toContainEqual({
+      fault: { type: 'status', status: 500 },
+      remaining: 1,
+      match: '<fscoped-target>',
+    });
+    expect(await caught(client.chat.completions.create(ask('fscoped-target')))).toBeInstanceOf(
+      OpenAI.InternalServerError,
+    );
   });
 
   it('rejects unknown fault types', async () => {
@@ -473,8 +517,18 @@ describe('stats', () => {
       by_model: { 'gpt-4o-mini': 1, 'gpt-4o': 1, 'text-embedding-3-small': 1 },
     });
     expect(mine.requests).toEqual([
-      { model: 'gpt-4o-mini', last_user_message: 'What is the capital of France? <stats>', stream: false, at: expect.any(String) },
-      { model: 'gpt-4o', last_user_message: 'What is the capital of France? <stats>', stream: true, at: expect.any(String) },
+      {
+        model: 'gpt-4o-mini',
+        last_user_message: 'What is the capital of France? <stats>',
+        stream: false,
+        at: expect.any(String),
+      },
+      {
+        model: 'gpt-4o',
+        last_user_message: 'What is the capital of France? <stats>',
+        stream: true,
+        at: expect.any(String),
+      },
     ]);
   });
 });
@@ -493,7 +547,10 @@ describe('control endpoints on a dedicated server', () => {
   });
 
   async function ownControl(path: string, method = 'GET', body?: unknown): Promise<any> {
-    const res = await fetch(`${own.origin}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${own.origin}${path}`, {
+      method,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     expect(res.ok).toBe(true);
     return res.json();
   }
@@ -510,7 +567,14 @@ describe('control endpoints on a dedicated server', () => {
     expect(await ownControl('/_sim/reset', 'POST')).toMatchObject({ ok: true });
     expect(await ownControl('/_sim/config')).toEqual({ latencyMs: 0 });
     const stats = await ownControl('/_sim/stats');
-    expect(stats).toMatchObject({ chat_completions: 0, chat_completions_ok: 0, faults_served: 0, embeddings: 0, by_model: {}, requests: [] });
+    expect(stats).toMatchObject({
+      chat_completions: 0,
+      chat_completions_ok: 0,
+      faults_served: 0,
+      embeddings: 0,
+      by_model: {},
+      requests: [],
+    });
     expect((await ownControl('/_sim/faults')).faults).toEqual([]);
     const res = await ownClient.chat.completions.create(ask('after-reset'));
     expect(res.choices[0]!.finish_reason).toBe('stop');

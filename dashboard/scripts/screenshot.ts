@@ -14,7 +14,16 @@ const days = Array.from({ length: 30 }, (_, i) => {
   const ago = 29 - i;
   const lookups = 40 + ((i * 37) % 25);
   const hits = Math.round(lookups * Math.min(0.85, 0.2 + i * 0.025));
-  return { ago, type: i % 3 === 0 ? 'suggestions' : 'chat', hits, misses: lookups - hits, tokens: hits * 180, saved: hits * 0.00041, calls: lookups - hits, spend: (lookups - hits) * 0.00041 };
+  return {
+    ago,
+    type: i % 3 === 0 ? 'suggestions' : 'chat',
+    hits,
+    misses: lookups - hits,
+    tokens: hits * 180,
+    saved: hits * 0.00041,
+    calls: lookups - hits,
+    spend: (lookups - hits) * 0.00041,
+  };
 });
 await seedCompany(company, {
   entries: [

@@ -1,5 +1,5 @@
 // The standalone page: a sign-in form, then the dashboard for the signed-in user.
-import { useEffect, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import type { Session, SupabaseClient } from '@supabase/supabase-js';
 import { CacheDashboard } from './CacheDashboard.tsx';
 
@@ -12,15 +12,21 @@ export function App({ supabase, refreshMs }: { supabase: SupabaseClient; refresh
     return () => data.subscription.unsubscribe();
   }, [supabase]);
 
-  if (session === undefined) return <main className="page narrow"><p role="status">Loading…</p></main>;
+  if (session === undefined) {
+    return (
+      <main className='page narrow'>
+        <p role='status'>Loading…</p>
+      </main>
+    );
+  }
   if (!session) return <SignIn supabase={supabase} />;
   return (
     <div>
-      <header className="topbar">
+      <header className='topbar'>
         <strong>AI cache dashboard</strong>
-        <span className="who">
+        <span className='who'>
           Signed in as {session.user.email}{' '}
-          <button type="button" onClick={() => supabase.auth.signOut()}>Sign out</button>
+          <button type='button' onClick={() => supabase.auth.signOut()}>Sign out</button>
         </span>
       </header>
       <CacheDashboard supabase={supabase} refreshMs={refreshMs} />
@@ -41,23 +47,41 @@ function SignIn({ supabase }: { supabase: SupabaseClient }) {
     const { error } = await supabase.auth.signInWithPassword({ email, password });
     setBusy(false);
     if (error) {
-      setError(error.code === 'invalid_credentials'
-        ? 'Wrong e-mail or password. Check both, or ask whoever runs the project to create your account.'
-        : `Could not sign in: ${error.message}`);
+      setError(
+        error.code === 'invalid_credentials'
+          ? 'Wrong e-mail or password. Check both, or ask whoever runs the project to create your account.'
+          : `Could not sign in: ${error.message}`,
+      );
     }
   }
 
   return (
-    <main className="page narrow">
+    <main className='page narrow'>
       <h1>AI cache dashboard</h1>
       <p>Sign in with the account of a company admin to see the company's cache figures.</p>
-      <form className="signin" onSubmit={submit}>
-        <label htmlFor="email">Email</label>
-        <input id="email" name="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
-        <label htmlFor="password">Password</label>
-        <input id="password" name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
-        <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
-        {error && <p role="alert" className="error">{error}</p>}
+      <form className='signin' onSubmit={submit}>
+        <label htmlFor='email'>Email</label>
+        <input
+          id='email'
+          name='email'
+          type='email'
+          autoComplete='username'
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
+        <label htmlFor='password'>Password</label>
+        <input
+          id='password'
+          name='password'
+          type='password'
+          autoComplete='current-password'
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <button type='submit' disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        {error && <p role='alert' className='error'>{error}</p>}
       </form>
     </main>
   );

@@ -2,7 +2,7 @@
 // user's session. It shows the cache figures of the companies that user administers.
 import { useEffect, useState } from 'react';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { loadCompanies, type Company } from './api.ts';
+import { type Company, loadCompanies } from './api.ts';
 import { useFigures } from './useFigures.ts';
 import { Cards } from './components/Cards.tsx';
 import { TrendChart } from './components/TrendChart.tsx';
@@ -43,25 +43,30 @@ export function CacheDashboard({ supabase, refreshMs = 15_000 }: CacheDashboardP
 
   if (companiesError) {
     return (
-      <main className="page">
-        <div role="alert" className="error">
+      <main className='page'>
+        <div role='alert' className='error'>
           <p>Could not load your companies: {companiesError}</p>
           <p>Check that the project is reachable and that you are still signed in, then try again.</p>
-          <button type="button" onClick={() => setAttempt((n) => n + 1)}>Try again</button>
+          <button type='button' onClick={() => setAttempt((n) => n + 1)}>Try again</button>
         </div>
       </main>
     );
   }
-  if (!companies) return <main className="page"><p role="status">Loading your companies…</p></main>;
+  if (!companies) {
+    return (
+      <main className='page'>
+        <p role='status'>Loading your companies…</p>
+      </main>
+    );
+  }
 
   const admin = companies.filter((c) => c.is_admin);
   if (admin.length === 0) {
     return (
-      <main className="page narrow">
+      <main className='page narrow'>
         <h1>Admins only</h1>
         <p>
-          This dashboard shows a company's cache figures to its owners and admins.{' '}
-          {companies.length === 0
+          This dashboard shows a company's cache figures to its owners and admins. {companies.length === 0
             ? 'Your account does not belong to any company yet.'
             : 'Your account is a member, not an admin, of its companies.'}
         </p>
@@ -75,35 +80,36 @@ export function CacheDashboard({ supabase, refreshMs = 15_000 }: CacheDashboardP
   const empty = stats && stats.entries === 0 && stats.hits + stats.misses === 0 && stats.upstream_calls === 0;
 
   return (
-    <main className="page">
-      <div className="toolbar">
+    <main className='page'>
+      <div className='toolbar'>
         <h1>Cache figures</h1>
-        <label htmlFor="company">Company</label>
-        <select id="company" value={companyId ?? ''} onChange={(e) => setCompanyId(e.target.value)}>
-          {admin.map((c) => (
-            <option key={c.company_id} value={c.company_id}>{companyLabel(c)}</option>
-          ))}
+        <label htmlFor='company'>Company</label>
+        <select id='company' value={companyId ?? ''} onChange={(e) => setCompanyId(e.target.value)}>
+          {admin.map((c) => <option key={c.company_id} value={c.company_id}>{companyLabel(c)}</option>)}
         </select>
-        <span className="status" role="status">
+        <span className='status' role='status'>
           {loading ? 'Refreshing…' : figures ? `Updated ${figures.loadedAt.toLocaleTimeString()}` : ''}
         </span>
-        <button type="button" onClick={() => void reload()}>Refresh</button>
+        <button type='button' onClick={() => void reload()}>Refresh</button>
       </div>
 
       {error && (
-        <div role="alert" className="error">
+        <div role='alert' className='error'>
           <p>Could not load the figures: {error}</p>
-          <p>{figures ? 'The figures below are from the last successful load. ' : ''}Check your connection and that you are still an admin of this company; the page retries on its own.</p>
+          <p>
+            {figures ? 'The figures below are from the last successful load. ' : ''}Check your connection and that you
+            are still an admin of this company; the page retries on its own.
+          </p>
         </div>
       )}
-      {!figures && !error && <p role="status">Loading figures…</p>}
+      {!figures && !error && <p role='status'>Loading figures…</p>}
 
       {stats && dashboard && (
         <>
           {empty && (
-            <p className="note">
-              No cache traffic yet for this company. Figures appear as soon as the app calls the ai-chat or
-              ai-suggest function with this company's id.
+            <p className='note'>
+              No cache traffic yet for this company. Figures appear as soon as the app calls the ai-chat or ai-suggest
+              function with this company's id.
             </p>
           )}
           <Cards stats={stats} />

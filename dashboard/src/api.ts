@@ -3,28 +3,94 @@
 // purge_company_cache. No service key is ever involved.
 import type { SupabaseClient } from '@supabase/supabase-js';
 
-export interface Company { company_id: string; role: string; is_admin: boolean; name: string | null }
+export interface Company {
+  company_id: string;
+  role: string;
+  is_admin: boolean;
+  name: string | null;
+}
 
 export interface TypeStats {
-  cache_type: string; entries: number; expired_entries: number; hits: number; misses: number;
-  hit_rate: number; tokens_saved: number; cost_saved_usd: number; upstream_calls: number; upstream_errors: number;
+  cache_type: string;
+  entries: number;
+  expired_entries: number;
+  hits: number;
+  misses: number;
+  hit_rate: number;
+  tokens_saved: number;
+  cost_saved_usd: number;
+  upstream_calls: number;
+  upstream_errors: number;
 }
 
 /** get_cache_stats(p_company_id): the headline figures. */
 export interface CacheStats {
-  company_id: string; entries: number; expired_entries: number; hits: number; misses: number; total_uses: number;
-  hit_rate: number; reuse_rate: number; tokens_saved: number; cost_saved_usd: number; upstream_calls: number;
-  upstream_errors: number; upstream_tokens: number; upstream_cost_usd: number; by_type: TypeStats[];
+  company_id: string;
+  entries: number;
+  expired_entries: number;
+  hits: number;
+  misses: number;
+  total_uses: number;
+  hit_rate: number;
+  reuse_rate: number;
+  tokens_saved: number;
+  cost_saved_usd: number;
+  upstream_calls: number;
+  upstream_errors: number;
+  upstream_tokens: number;
+  upstream_cost_usd: number;
+  by_type: TypeStats[];
 }
 
-export interface DailyRow { day: string; hits: number; misses: number; tokens_saved: number; cost_saved_usd: number; upstream_calls: number; upstream_cost_usd: number }
-export interface ModelRow { model: string; entries: number; expired_entries: number; hits: number; tokens_saved: number; cost_saved_usd: number }
-export interface TopEntry {
-  rank: number; id: number; cache_type: string; model: string; uses: number; hits: number; age_seconds: number;
-  created_at: string; last_hit_at: string | null; expires_at: string; expired: boolean; total_tokens: number; cost_usd: number; saved_usd: number;
+export interface DailyRow {
+  day: string;
+  hits: number;
+  misses: number;
+  tokens_saved: number;
+  cost_saved_usd: number;
+  upstream_calls: number;
+  upstream_cost_usd: number;
 }
-export interface ContextRow { context_type: string; conversations: number; messages: number; assistant_messages: number; cached_answers: number; cached_share: number }
-export interface CleanupJob { job: string; schedule: string; active: boolean; last_run_at: string | null; last_status: string | null; last_success_at: string | null }
+export interface ModelRow {
+  model: string;
+  entries: number;
+  expired_entries: number;
+  hits: number;
+  tokens_saved: number;
+  cost_saved_usd: number;
+}
+export interface TopEntry {
+  rank: number;
+  id: number;
+  cache_type: string;
+  model: string;
+  uses: number;
+  hits: number;
+  age_seconds: number;
+  created_at: string;
+  last_hit_at: string | null;
+  expires_at: string;
+  expired: boolean;
+  total_tokens: number;
+  cost_usd: number;
+  saved_usd: number;
+}
+export interface ContextRow {
+  context_type: string;
+  conversations: number;
+  messages: number;
+  assistant_messages: number;
+  cached_answers: number;
+  cached_share: number;
+}
+export interface CleanupJob {
+  job: string;
+  schedule: string;
+  active: boolean;
+  last_run_at: string | null;
+  last_status: string | null;
+  last_success_at: string | null;
+}
 
 /** get_cache_dashboard(p_company_id). */
 export interface DashboardData {

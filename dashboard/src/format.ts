@@ -2,7 +2,8 @@
 // so what the page says can be checked against the RPC); only the rates become percentages.
 export const count = (n: number | null | undefined) => String(Number(n ?? 0));
 
-export const percent = (rate: number | null | undefined) => `${(Number(rate ?? 0) * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
+export const percent = (rate: number | null | undefined) =>
+  `${(Number(rate ?? 0) * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
 
 /** US dollars with every stored decimal (numeric(…, 6)), at least two. */
 export function usd(n: number | string | null | undefined): string {

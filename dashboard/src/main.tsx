@@ -9,9 +9,9 @@ const config = readConfig();
 const root = createRoot(document.getElementById('root')!);
 if (!config) {
   root.render(
-    <main className="page narrow">
+    <main className='page narrow'>
       <h1>AI cache dashboard</h1>
-      <p role="alert">
+      <p role='alert'>
         This page does not know its Supabase project. Serve it with a <code>config.js</code> that sets{' '}
         <code>window.AI_DASHBOARD_CONFIG = {'{ supabaseUrl, supabaseAnonKey }'}</code>, or build it with{' '}
         <code>VITE_SUPABASE_URL</code> and <code>VITE_SUPABASE_ANON_KEY</code>.

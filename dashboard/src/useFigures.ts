@@ -2,9 +2,13 @@
 // refresh keeps the last figures on screen and says so.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { loadCompanyFigures, type CacheStats, type DashboardData } from './api.ts';
+import { type CacheStats, type DashboardData, loadCompanyFigures } from './api.ts';
 
-export interface Figures { stats: CacheStats; dashboard: DashboardData; loadedAt: Date }
+export interface Figures {
+  stats: CacheStats;
+  dashboard: DashboardData;
+  loadedAt: Date;
+}
 
 export function useFigures(supabase: SupabaseClient, companyId: string | null, refreshMs: number) {
   const [figures, setFigures] = useState<Figures | null>(null);

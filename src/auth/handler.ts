@@ -4,10 +4,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jwtVerify } from 'jose';
 import postgres from 'postgres';
-import { AuthError, API_VERSION, errorBody, errors } from './errors.ts';
-import { refresh, signIn, signOut, type SessionConfig } from './sessions.ts';
+import { API_VERSION, AuthError, errorBody, errors } from './errors.ts';
+import { refresh, type SessionConfig, signIn, signOut } from './sessions.ts';
 import {
-  checkPassword, createUser, findUserByEmail, findUserById, normalizeEmail, passwordMatches, hashPassword, userJson,
+  checkPassword,
+  createUser,
+  findUserByEmail,
+  findUserById,
+  hashPassword,
+  normalizeEmail,
+  passwordMatches,
+  userJson,
 } from './users.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -87,11 +94,19 @@ export function createAuthHandler(opts: AuthHandlerOptions): AuthHandler {
     const method = req.method ?? 'GET';
     switch (path) {
       case '/health':
-        return [200, { version: 'local', name: 'GoTrue', description: 'GoTrue-compatible password auth of the supabase-ai-cache local stack' }];
+        return [200, {
+          version: 'local',
+          name: 'GoTrue',
+          description: 'GoTrue-compatible password auth of the supabase-ai-cache local stack',
+        }];
       case '/settings':
         return [200, {
           external: { email: true, phone: false, anonymous_users: false },
-          disable_signup: false, mailer_autoconfirm: true, phone_autoconfirm: false, sms_provider: '', saml_enabled: false,
+          disable_signup: false,
+          mailer_autoconfirm: true,
+          phone_autoconfirm: false,
+          sms_provider: '',
+          saml_enabled: false,
         }];
       case '/.well-known/jwks.json':
         return [200, { keys: [] }]; // HS256 only: supabase-js then verifies through GET /user
@@ -103,7 +118,9 @@ export function createAuthHandler(opts: AuthHandlerOptions): AuthHandler {
         const user = await createUser(sql, {
           email: normalizeEmail(body.email),
           password: body.password as string,
-          userMetadata: typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {},
+          userMetadata: typeof data === 'object' && data !== null && !Array.isArray(data)
+            ? (data as Record<string, unknown>)
+            : {},
         });
         return [200, await signIn(sql, opts, user, meta(req))];
       }
@@ -116,7 +133,9 @@ export function createAuthHandler(opts: AuthHandlerOptions): AuthHandler {
           if (typeof body.email !== 'string' || body.email === '') throw errors.validation('missing email or phone');
           const user = await findUserByEmail(sql, body.email.trim().toLowerCase());
           // Same answer for an unknown e-mail and a wrong password: no account enumeration.
-          if (!user || !(await passwordMatches(body.password, user.encrypted_password))) throw errors.invalidCredentials();
+          if (!user || !(await passwordMatches(body.password, user.encrypted_password))) {
+            throw errors.invalidCredentials();
+          }
           if (user.banned_until && user.banned_until > new Date()) throw errors.userBanned();
           return [200, await signIn(sql, opts, user, meta(req))];
         }
@@ -134,13 +153,19 @@ export function createAuthHandler(opts: AuthHandlerOptions): AuthHandler {
         if (body.password !== undefined) {
           const password = checkPassword(body.password);
           if (await passwordMatches(password, user.encrypted_password)) throw errors.samePassword();
-          await sql`update auth.users set encrypted_password = ${await hashPassword(password)}, updated_at = now() where id = ${user.id}`;
+          await sql`update auth.users set encrypted_password = ${await hashPassword(
+            password,
+          )}, updated_at = now() where id = ${user.id}`;
         }
         if (body.data !== undefined) {
-          if (typeof body.data !== 'object' || body.data === null || Array.isArray(body.data)) throw errors.validation('data must be an object');
+          if (typeof body.data !== 'object' || body.data === null || Array.isArray(body.data)) {
+            throw errors.validation('data must be an object');
+          }
           // GoTrue merges the keys given into user_metadata; a null value removes the key.
           await sql`update auth.users
-                    set raw_user_meta_data = jsonb_strip_nulls(coalesce(raw_user_meta_data, '{}'::jsonb) || ${sql.json(body.data as postgres.JSONValue)}),
+                    set raw_user_meta_data = jsonb_strip_nulls(coalesce(raw_user_meta_data, '{}'::jsonb) || ${
+            sql.json(body.data as postgres.JSONValue)
+          }),
                         updated_at = now()
                     where id = ${user.id}`;
         }
@@ -150,7 +175,9 @@ export function createAuthHandler(opts: AuthHandlerOptions): AuthHandler {
         if (method !== 'POST') throw errors.methodNotAllowed();
         const { user, sessionId } = await authenticated(req);
         const scope = search.get('scope') ?? 'global';
-        if (!['global', 'local', 'others'].includes(scope)) throw errors.validation(`Unsupported logout scope "${scope}"`);
+        if (!['global', 'local', 'others'].includes(scope)) {
+          throw errors.validation(`Unsupported logout scope "${scope}"`);
+        }
         await signOut(sql, user.id, sessionId, scope);
         return [204, undefined];
       }
@@ -172,12 +199,12 @@ export function createAuthHandler(opts: AuthHandlerOptions): AuthHandler {
       try {
         [status, body] = await route(req, path.replace(/\/+$/, '') || '/', search);
       } catch (e) {
-        if (!(e instanceof AuthError)) {
-          console.error('auth:', e);
-          e = new AuthError(500, 'unexpected_failure', 'Unexpected failure in the local auth server');
-        }
-        status = (e as AuthError).status;
-        body = errorBody(e as AuthError, apiVersion);
+        if (!(e instanceof AuthError)) console.error('auth:', e);
+        const err = e instanceof AuthError
+          ? e
+          : new AuthError(500, 'unexpected_failure', 'Unexpected failure in the local auth server');
+        status = err.status;
+        body = errorBody(err, apiVersion);
       }
       if (body === undefined) {
         res.writeHead(status, headers);

@@ -1,2 +1,2 @@
-export { createAuthHandler, type AuthHandler, type AuthHandlerOptions } from './handler.ts';
-export { createUser, findUserByEmail, setPassword, normalizeEmail } from './users.ts';
+export { type AuthHandler, type AuthHandlerOptions, createAuthHandler } from './handler.ts';
+export { createUser, findUserByEmail, normalizeEmail, setPassword } from './users.ts';

@@ -8,12 +8,28 @@ import { createUser, findUserByEmail, normalizeEmail, setPassword } from './user
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const ROLES = ['owner', 'admin', 'member'] as const;
 
-export interface AddUserInput { email: string; password?: string; company?: string; role: string }
-export interface AddUserResult { id: string; email: string; created: boolean; password?: string; company?: string; role?: string }
+export interface AddUserInput {
+  email: string;
+  password?: string;
+  company?: string;
+  role: string;
+}
+export interface AddUserResult {
+  id: string;
+  email: string;
+  created: boolean;
+  password?: string;
+  company?: string;
+  role?: string;
+}
 
 export async function addUser(dbUrl: string, input: AddUserInput): Promise<AddUserResult> {
-  if (input.company !== undefined && !UUID_RE.test(input.company)) throw new Error(`--company must be a uuid, got "${input.company}"`);
-  if (!(ROLES as readonly string[]).includes(input.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}, got "${input.role}"`);
+  if (input.company !== undefined && !UUID_RE.test(input.company)) {
+    throw new Error(`--company must be a uuid, got "${input.company}"`);
+  }
+  if (!(ROLES as readonly string[]).includes(input.role)) {
+    throw new Error(`--role must be one of ${ROLES.join(', ')}, got "${input.role}"`);
+  }
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
     const email = normalizeEmail(input.email);
@@ -34,9 +50,12 @@ export async function addUser(dbUrl: string, input: AddUserInput): Promise<AddUs
                 on conflict (company_id, user_id) do update set role = excluded.role`;
     }
     return {
-      id: user.id, email, created,
+      id: user.id,
+      email,
+      created,
       password: created && input.password === undefined ? password : undefined,
-      company: input.company, role: input.company ? input.role : undefined,
+      company: input.company,
+      role: input.company ? input.role : undefined,
     };
   } catch (e) {
     if (e instanceof AuthError) throw new Error(e.message);

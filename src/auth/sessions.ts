@@ -44,7 +44,14 @@ export async function accessToken(cfg: SessionConfig, u: UserRow, sessionId: str
   return { token, exp };
 }
 
-async function sessionResponse(sql: postgres.Sql, cfg: SessionConfig, u: UserRow, sessionId: string, signedInAt: number, refreshToken: string) {
+async function sessionResponse(
+  sql: postgres.Sql,
+  cfg: SessionConfig,
+  u: UserRow,
+  sessionId: string,
+  signedInAt: number,
+  refreshToken: string,
+) {
   const { token, exp } = await accessToken(cfg, u, sessionId, signedInAt);
   return {
     access_token: token,
@@ -57,7 +64,12 @@ async function sessionResponse(sql: postgres.Sql, cfg: SessionConfig, u: UserRow
 }
 
 /** A new session for a user who just proved their password (sign-in, sign-up). */
-export async function signIn(sql: postgres.Sql, cfg: SessionConfig, user: UserRow, meta: { userAgent?: string; ip?: string }) {
+export async function signIn(
+  sql: postgres.Sql,
+  cfg: SessionConfig,
+  user: UserRow,
+  meta: { userAgent?: string; ip?: string },
+) {
   const sessionId = randomUUID();
   const token = newRefreshToken();
   const [u] = await sql.begin(async (tx) => {
@@ -71,7 +83,15 @@ export async function signIn(sql: postgres.Sql, cfg: SessionConfig, user: UserRo
   return sessionResponse(sql, cfg, u!, sessionId, Math.floor(Date.now() / 1000), token);
 }
 
-interface TokenRow { id: string; token: string; user_id: string; revoked: boolean; session_id: string; updated_at: Date; session_created_at: Date }
+interface TokenRow {
+  id: string;
+  token: string;
+  user_id: string;
+  revoked: boolean;
+  session_id: string;
+  updated_at: Date;
+  session_created_at: Date;
+}
 
 /** grant_type=refresh_token: rotates the token (see the top of this file). */
 export async function refresh(sql: postgres.Sql, cfg: SessionConfig, presented: unknown) {
@@ -106,7 +126,13 @@ export async function refresh(sql: postgres.Sql, cfg: SessionConfig, presented: 
                values ('00000000-0000-0000-0000-000000000000', ${next}, ${row.user_id}, false, ${row.token}, ${row.session_id})`;
       await tx`update auth.sessions set refreshed_at = now() at time zone 'utc', updated_at = now() where id = ${row.session_id}`;
     }
-    return { replay: false as const, user, sessionId: row.session_id, next, signedInAt: Math.floor(row.session_created_at.getTime() / 1000) };
+    return {
+      replay: false as const,
+      user,
+      sessionId: row.session_id,
+      next,
+      signedInAt: Math.floor(row.session_created_at.getTime() / 1000),
+    };
   });
   // The replay's session is deleted even though the request fails.
   if (result.replay) throw errors.refreshAlreadyUsed();

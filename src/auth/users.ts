@@ -38,7 +38,9 @@ export function normalizeEmail(email: unknown): string {
 }
 
 export function checkPassword(password: unknown): string {
-  if (typeof password !== 'string' || password.length === 0) throw errors.validation('Signup requires a valid password');
+  if (typeof password !== 'string' || password.length === 0) {
+    throw errors.validation('Signup requires a valid password');
+  }
   if ([...password].length < MIN_PASSWORD_LENGTH) throw errors.weakPassword(MIN_PASSWORD_LENGTH);
   if (password.length > 72) throw errors.validation('Password cannot be longer than 72 characters');
   return password;
@@ -72,14 +74,18 @@ export async function createUser(
       insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
                               raw_app_meta_data, raw_user_meta_data, created_at, updated_at, is_anonymous)
       values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', ${email}, ${hash}, now(),
-              ${tx.json({ provider: 'email', providers: ['email'] })}, ${tx.json((input.userMetadata ?? {}) as postgres.JSONValue)},
+              ${tx.json({ provider: 'email', providers: ['email'] })}, ${
+      tx.json((input.userMetadata ?? {}) as postgres.JSONValue)
+    },
               now(), now(), false)
       on conflict (email) where email is not null do nothing
       returning *`;
     if (!row) throw errors.userExists();
     await tx`
       insert into auth.identities (provider_id, user_id, identity_data, provider, last_sign_in_at)
-      values (${id}, ${id}, ${tx.json({ sub: id, email, email_verified: true, phone_verified: false })}, 'email', now())`;
+      values (${id}, ${id}, ${
+      tx.json({ sub: id, email, email_verified: true, phone_verified: false })
+    }, 'email', now())`;
     return row;
   }) as Promise<UserRow>;
 }
@@ -94,7 +100,18 @@ const iso = (d: Date | null) => (d ? d.toISOString() : undefined);
 
 /** The user object GoTrue returns (GET /user, sessions). */
 export async function userJson(sql: postgres.Sql, u: UserRow) {
-  const identities = await sql<{ id: string; provider_id: string; identity_data: unknown; provider: string; email: string | null; last_sign_in_at: Date | null; created_at: Date; updated_at: Date }[]>`
+  const identities = await sql<
+    {
+      id: string;
+      provider_id: string;
+      identity_data: unknown;
+      provider: string;
+      email: string | null;
+      last_sign_in_at: Date | null;
+      created_at: Date;
+      updated_at: Date;
+    }[]
+  >`
     select id, provider_id, identity_data, provider, email, last_sign_in_at, created_at, updated_at
     from auth.identities where user_id = ${u.id} order by created_at`;
   return {

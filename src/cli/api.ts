@@ -66,7 +66,13 @@ export async function countEntries(b: Backend, f: CacheFilter): Promise<number> 
 }
 
 export async function deleteBatch(b: Backend, f: CacheFilter, batchSize: number, all: boolean): Promise<number> {
-  return Number(await b.rpc<number | string>('delete_cache_batch', { ...filterArgs(f), p_all: all || undefined, p_batch_size: batchSize }));
+  return Number(
+    await b.rpc<number | string>('delete_cache_batch', {
+      ...filterArgs(f),
+      p_all: all || undefined,
+      p_batch_size: batchSize,
+    }),
+  );
 }
 
 export async function getStats(b: Backend, companyId?: string): Promise<CacheStats> {
@@ -115,7 +121,11 @@ export interface BatchedDeleteOptions {
  * transaction, so hits keep being served and writers wait at most one batch. What the CLI's
  * clean / clear / purge run, and what bench/cleanup.ts measures.
  */
-export async function batchedDelete(b: Backend, f: CacheFilter, opts: BatchedDeleteOptions): Promise<BatchedDeleteResult> {
+export async function batchedDelete(
+  b: Backend,
+  f: CacheFilter,
+  opts: BatchedDeleteOptions,
+): Promise<BatchedDeleteResult> {
   const t0 = performance.now();
   const matched = opts.matched ?? (await countEntries(b, f));
   opts.onStart?.(matched);

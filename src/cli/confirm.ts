@@ -11,8 +11,12 @@ export async function confirmOrThrow(
   const input = opts.input ?? process.stdin;
   const output = opts.output ?? process.stderr;
   if (!input.isTTY) {
-    throw new CliError('confirmation required but stdin is not a terminal: nothing was deleted', EXIT.USAGE,
-      'confirmation_required', 'pass --yes to confirm from a script');
+    throw new CliError(
+      'confirmation required but stdin is not a terminal: nothing was deleted',
+      EXIT.USAGE,
+      'confirmation_required',
+      'pass --yes to confirm from a script',
+    );
   }
   // Ctrl-C and Ctrl-D at the prompt count as "no".
   const answer = await new Promise<string>((resolve) => {

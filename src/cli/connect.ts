@@ -43,7 +43,10 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
 
 function apiConnection(url: string, key: string | undefined): Connection {
   if (!key) {
-    throw usageError('SUPABASE_SERVICE_ROLE_KEY is not set', 'the REST API mode needs the service-role key (or pass --service-key)');
+    throw usageError(
+      'SUPABASE_SERVICE_ROLE_KEY is not set',
+      'the REST API mode needs the service-role key (or pass --service-key)',
+    );
   }
   return { mode: 'api', url, serviceKey: key };
 }
@@ -84,8 +87,12 @@ export function maskUrl(raw: string): string {
 function dbBackend(dbUrl: string): Backend {
   const target = maskUrl(dbUrl);
   if (!/^postgres(ql)?:\/\//.test(dbUrl)) {
-    throw new CliError(`not a Postgres connection string: ${target}`, EXIT.FAILURE, 'invalid_url',
-      'expected postgresql://user:password@host:port/database');
+    throw new CliError(
+      `not a Postgres connection string: ${target}`,
+      EXIT.FAILURE,
+      'invalid_url',
+      'expected postgresql://user:password@host:port/database',
+    );
   }
   let sql: postgres.Sql;
   try {
@@ -127,31 +134,66 @@ interface DbErrorLike extends Error {
   detail?: string;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EAI_AGAIN',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
 
 function dbError(e: DbErrorLike, fn: string, target: string): CliError {
   const code = e.code ?? e.errno ?? '';
   if (NETWORK_CODES.has(code)) {
-    return new CliError(`cannot connect to the database at ${target} (${code})`, EXIT.FAILURE, 'connection_failed',
-      'check SUPABASE_DB_URL and that the database is running');
+    return new CliError(
+      `cannot connect to the database at ${target} (${code})`,
+      EXIT.FAILURE,
+      'connection_failed',
+      'check SUPABASE_DB_URL and that the database is running',
+    );
   }
   if (code === '28P01' || code === '28000') {
-    return new CliError(`the database refused the credentials in ${target}: ${e.message}`, EXIT.FAILURE, 'auth_failed',
-      'check the user and password in SUPABASE_DB_URL');
+    return new CliError(
+      `the database refused the credentials in ${target}: ${e.message}`,
+      EXIT.FAILURE,
+      'auth_failed',
+      'check the user and password in SUPABASE_DB_URL',
+    );
   }
   if (code === '3D000') {
-    return new CliError(`${e.message} (${target})`, EXIT.FAILURE, 'connection_failed', 'check the database name in SUPABASE_DB_URL');
+    return new CliError(
+      `${e.message} (${target})`,
+      EXIT.FAILURE,
+      'connection_failed',
+      'check the database name in SUPABASE_DB_URL',
+    );
   }
   if (code === '42883' || code === '3F000') {
-    return new CliError(`public.${fn} is missing from the database at ${target}`, EXIT.FAILURE, 'missing_rpc',
-      'apply the migrations: supabase db push');
+    return new CliError(
+      `public.${fn} is missing from the database at ${target}`,
+      EXIT.FAILURE,
+      'missing_rpc',
+      'apply the migrations: supabase db push',
+    );
   }
   if (code === '42501') {
-    return new CliError(`permission denied for public.${fn}: ${e.message}`, EXIT.FAILURE, 'permission_denied',
-      'connect as postgres (or a role granted service_role)');
+    return new CliError(
+      `permission denied for public.${fn}: ${e.message}`,
+      EXIT.FAILURE,
+      'permission_denied',
+      'connect as postgres (or a role granted service_role)',
+    );
   }
   if (code === '22023') return new CliError(e.message, EXIT.USAGE, 'invalid_argument', e.hint);
-  if (/^[0-9A-Z]{5}$/.test(code)) return new CliError(`database error ${code}: ${e.message}`, EXIT.FAILURE, 'database_error', e.hint);
+  if (/^[0-9A-Z]{5}$/.test(code)) {
+    return new CliError(`database error ${code}: ${e.message}`, EXIT.FAILURE, 'database_error', e.hint);
+  }
   return new CliError(`cannot use the database at ${target}: ${e.message}`, EXIT.FAILURE, 'connection_failed');
 }
 
@@ -165,7 +207,12 @@ function apiBackend(url: string, serviceKey: string): Backend {
     parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
   } catch {
-    throw new CliError(`not an API URL: ${url}`, EXIT.FAILURE, 'invalid_url', 'SUPABASE_URL looks like https://<project>.supabase.co');
+    throw new CliError(
+      `not an API URL: ${url}`,
+      EXIT.FAILURE,
+      'invalid_url',
+      'SUPABASE_URL looks like https://<project>.supabase.co',
+    );
   }
   const target = parsed.origin;
   let client: SupabaseClient;
@@ -205,28 +252,55 @@ function apiError(error: ApiErrorLike, status: number, fn: string, target: strin
   const code = error.code ?? '';
   if (!status) {
     const text = `${error.message}\n${error.details ?? ''}`;
-    const cause = /(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|timeout|aborted)/i.exec(text)?.[1]
-      ?? /Caused by: (?:\w*Error: )?([^\n]+)/.exec(text)?.[1];
-    return new CliError(`cannot reach the API at ${target}${cause ? ` (${cause})` : ''}`, EXIT.FAILURE, 'connection_failed',
-      'check SUPABASE_URL and that the API is running');
+    const cause =
+      /(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|timeout|aborted)/i.exec(text)
+        ?.[1] ??
+        /Caused by: (?:\w*Error: )?([^\n]+)/.exec(text)?.[1];
+    return new CliError(
+      `cannot reach the API at ${target}${cause ? ` (${cause})` : ''}`,
+      EXIT.FAILURE,
+      'connection_failed',
+      'check SUPABASE_URL and that the API is running',
+    );
   }
   // PostgREST answers 401 (anon) or 403 (a user) with 42501 when the key is valid but not the service role's.
   if (code === '42501' || status === 403) {
-    return new CliError(`the key is not allowed to call ${fn} (${status}: ${error.message})`, EXIT.FAILURE, 'permission_denied',
-      'the admin RPCs need the service-role key, not the anon key or a user token');
+    return new CliError(
+      `the key is not allowed to call ${fn} (${status}: ${error.message})`,
+      EXIT.FAILURE,
+      'permission_denied',
+      'the admin RPCs need the service-role key, not the anon key or a user token',
+    );
   }
   if (status === 401 || code === 'PGRST301' || code === 'PGRST302') {
-    return new CliError(`the API at ${target} rejected the key (${status}: ${error.message})`, EXIT.FAILURE, 'auth_failed',
-      'check SUPABASE_SERVICE_ROLE_KEY: it must be the service-role key of this project');
+    return new CliError(
+      `the API at ${target} rejected the key (${status}: ${error.message})`,
+      EXIT.FAILURE,
+      'auth_failed',
+      'check SUPABASE_SERVICE_ROLE_KEY: it must be the service-role key of this project',
+    );
   }
   if (code === 'PGRST202' || code === '42883') {
-    return new CliError(`the API at ${target} has no RPC ${fn}`, EXIT.FAILURE, 'missing_rpc',
-      'apply the migrations (supabase db push); for a new function the API may need a schema reload');
+    return new CliError(
+      `the API at ${target} has no RPC ${fn}`,
+      EXIT.FAILURE,
+      'missing_rpc',
+      'apply the migrations (supabase db push); for a new function the API may need a schema reload',
+    );
   }
   if (code === '22023') return new CliError(error.message, EXIT.USAGE, 'invalid_argument', error.hint ?? undefined);
   if (status === 404) {
-    return new CliError(`${target} does not answer like a Supabase API (404 for /rest/v1/rpc/${fn})`, EXIT.FAILURE, 'connection_failed',
-      'check SUPABASE_URL');
+    return new CliError(
+      `${target} does not answer like a Supabase API (404 for /rest/v1/rpc/${fn})`,
+      EXIT.FAILURE,
+      'connection_failed',
+      'check SUPABASE_URL',
+    );
   }
-  return new CliError(`API error ${status}${code ? ` ${code}` : ''}: ${error.message}`, EXIT.FAILURE, 'api_error', error.hint ?? undefined);
+  return new CliError(
+    `API error ${status}${code ? ` ${code}` : ''}: ${error.message}`,
+    EXIT.FAILURE,
+    'api_error',
+    error.hint ?? undefined,
+  );
 }

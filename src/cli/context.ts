@@ -1,6 +1,6 @@
 // What every command gets: a connected backend, the output mode, and a way to print.
 import type { Command } from 'commander';
-import { connect, resolveConnection, type Backend } from './connect.ts';
+import { type Backend, connect, resolveConnection } from './connect.ts';
 
 export interface GlobalOptions {
   dbUrl?: string;

@@ -47,7 +47,12 @@ export function table(headers: string[], rows: string[][], align: Align[] = []):
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 && align[i] !== 'right' ? c : align[i] === 'right' ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .map((c, i) => (i === cells.length - 1 && align[i] !== 'right'
+        ? c
+        : align[i] === 'right'
+        ? c.padStart(widths[i])
+        : c.padEnd(widths[i]))
+      )
       .join('  ')
       .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

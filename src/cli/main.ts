@@ -10,7 +10,8 @@ import { registerStats } from './commands/stats.ts';
 import { registerTop } from './commands/top.ts';
 import { CliError, EXIT } from './errors.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION =
+  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const HELP_FOOTER = `
 Connection (flags win over the environment; a database URL wins over the API URL):
@@ -62,7 +63,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // Help and version print and succeed; anything else commander refused is a usage error
       // (commander has already printed its message on stderr).
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        return EXIT.OK;
+      }
       if (json) printJsonError('usage', e.message.replace(/^error: /, ''), EXIT.USAGE);
       return EXIT.USAGE;
     }
@@ -78,7 +81,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function printJsonError(code: string, message: string, exitCode: number, hint?: string): void {
-  process.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), exit_code: exitCode } }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), exit_code: exitCode } }, null, 2)}\n`,
+  );
 }
 
 const code = await main(process.argv.slice(2));

@@ -13,7 +13,9 @@ export function parseDuration(raw: string): number {
   const text = raw.trim().toLowerCase();
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 86400);
   if (!/^(\d+(\.\d+)?[smhdw])+$/.test(text)) {
-    throw new InvalidArgumentError(`"${raw}" is not an age: use e.g. 30d, 12h, 90m, 45s, 2w or 1d12h (a bare number means days)`);
+    throw new InvalidArgumentError(
+      `"${raw}" is not an age: use e.g. 30d, 12h, 90m, 45s, 2w or 1d12h (a bare number means days)`,
+    );
   }
   let seconds = 0;
   for (const m of text.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g)) seconds += Number(m[1]) * UNIT_SECONDS[m[2]];
@@ -38,7 +40,9 @@ export function parseCompanyId(raw: string): string {
 
 export function parseCacheType(raw: string): string {
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(raw)) {
-    throw new InvalidArgumentError(`"${raw}" is not a cache type (lower-case letters, digits and _, e.g. chat, suggestions)`);
+    throw new InvalidArgumentError(
+      `"${raw}" is not a cache type (lower-case letters, digits and _, e.g. chat, suggestions)`,
+    );
   }
   return raw;
 }
@@ -65,7 +69,9 @@ export function scopeFilter(o: ScopeOptions): CacheFilter {
 /** "company 0f…, type chat, expired": what a filter selects, for messages and prompts. */
 export function describeFilter(f: CacheFilter): string {
   const parts: string[] = [];
-  parts.push(f.companyId ? `company ${f.companyId}` : f.globalOnly ? 'global scope' : 'all companies and the global scope');
+  parts.push(
+    f.companyId ? `company ${f.companyId}` : f.globalOnly ? 'global scope' : 'all companies and the global scope',
+  );
   if (f.cacheType) parts.push(`type ${f.cacheType}`);
   if (f.model) parts.push(`model ${f.model}`);
   if (f.keyVersion !== undefined) parts.push(`key version ${f.keyVersion}`);

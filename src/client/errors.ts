@@ -31,6 +31,7 @@ export type AiCacheErrorCode =
   | 'relay_error'
   | 'stream_interrupted'
   | 'aborted'
+  // deno-lint-ignore ban-types -- keeps editor completion for the known codes while accepting any string
   | (string & {});
 
 export class AiCacheError extends Error {
@@ -87,12 +88,21 @@ function retryAfterOf(headers: Headers | undefined): number | undefined {
 /** An Edge Function error body, whatever produced it (the function, or the gateway's own 401). */
 export function errorFromBody(status: number, body: unknown, headers?: Headers): AiCacheError {
   const retryAfter = retryAfterOf(headers);
-  const b = body as { error?: { code?: unknown; message?: unknown }; code?: unknown; message?: unknown; msg?: unknown } | null;
+  const b = body as
+    | { error?: { code?: unknown; message?: unknown }; code?: unknown; message?: unknown; msg?: unknown }
+    | null;
   if (b && typeof b === 'object' && b.error && typeof b.error === 'object' && typeof b.error.code === 'string') {
-    return new AiCacheError(b.error.code, status, String(b.error.message ?? b.error.code), { retryAfter, serverCode: b.error.code });
+    return new AiCacheError(b.error.code, status, String(b.error.message ?? b.error.code), {
+      retryAfter,
+      serverCode: b.error.code,
+    });
   }
   const fallback = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request');
-  const message = b && typeof b === 'object' ? String(b.message ?? b.msg ?? `HTTP ${status}`) : typeof body === 'string' && body ? body : `HTTP ${status}`;
+  const message = b && typeof b === 'object'
+    ? String(b.message ?? b.msg ?? `HTTP ${status}`)
+    : typeof body === 'string' && body
+    ? body
+    : `HTTP ${status}`;
   const serverCode = b && typeof b === 'object' && b.code !== undefined ? String(b.code) : undefined;
   return new AiCacheError(fallback, status, message, { retryAfter, serverCode, details: body });
 }
@@ -121,11 +131,22 @@ export async function errorFromInvoke(error: unknown): Promise<AiCacheError> {
   }
   if (error instanceof FunctionsFetchError) {
     const cause = (error as { context?: unknown }).context;
-    if (cause instanceof Error && cause.name === 'AbortError') return new AiCacheError('aborted', 0, 'The request was aborted', { cause });
-    return new AiCacheError('network_error', 0, `Could not reach the Edge Function: ${cause instanceof Error ? cause.message : error.message}`, { cause: error });
+    if (cause instanceof Error && cause.name === 'AbortError') {
+      return new AiCacheError('aborted', 0, 'The request was aborted', { cause });
+    }
+    return new AiCacheError(
+      'network_error',
+      0,
+      `Could not reach the Edge Function: ${cause instanceof Error ? cause.message : error.message}`,
+      { cause: error },
+    );
   }
-  if (error instanceof Error && error.name === 'AbortError') return new AiCacheError('aborted', 0, 'The request was aborted', { cause: error });
-  return new AiCacheError('internal_error', 0, error instanceof Error ? error.message : String(error), { cause: error });
+  if (error instanceof Error && error.name === 'AbortError') {
+    return new AiCacheError('aborted', 0, 'The request was aborted', { cause: error });
+  }
+  return new AiCacheError('internal_error', 0, error instanceof Error ? error.message : String(error), {
+    cause: error,
+  });
 }
 
 /** PostgREST SQLSTATE / PGRST codes in the functions' vocabulary. */
@@ -144,11 +165,20 @@ const CODE_BY_PG: Record<string, [AiCacheErrorCode, number]> = {
 };
 
 /** The `error` of a supabase-js PostgREST call (`{ data, error, status }`). */
-export function errorFromPostgrest(error: { code?: string; message?: string; details?: unknown; hint?: unknown }, status: number): AiCacheError {
+export function errorFromPostgrest(
+  error: { code?: string; message?: string; details?: unknown; hint?: unknown },
+  status: number,
+): AiCacheError {
   const mapped = error.code ? CODE_BY_PG[error.code] : undefined;
-  const code = mapped?.[0] ?? CODE_BY_STATUS[status] ?? (status >= 500 || status === 0 ? 'database_error' : 'invalid_request');
-  return new AiCacheError(code, status >= 400 ? status : (mapped?.[1] ?? 500), error.message ?? 'Database request failed', {
-    serverCode: error.code,
-    details: { details: error.details, hint: error.hint },
-  });
+  const code = mapped?.[0] ?? CODE_BY_STATUS[status] ??
+    (status >= 500 || status === 0 ? 'database_error' : 'invalid_request');
+  return new AiCacheError(
+    code,
+    status >= 400 ? status : (mapped?.[1] ?? 500),
+    error.message ?? 'Database request failed',
+    {
+      serverCode: error.code,
+      details: { details: error.details, hint: error.hint },
+    },
+  );
 }

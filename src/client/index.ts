@@ -19,7 +19,7 @@ export { AiCacheError, type AiCacheErrorCode } from './errors.ts';
 
 /** The supabase-js versions this client works with (a peer dependency: the app brings its own). */
 export const SUPABASE_JS_SUPPORTED = '>=2.105.1 <3';
-export { createCachedOpenAI, type CachedOpenAIOptions } from './openai.ts';
+export { type CachedOpenAIOptions, createCachedOpenAI } from './openai.ts';
 export type { Database, Json, Tables } from './database.types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -294,11 +294,15 @@ export class ChatStream implements AsyncIterable<ChatDelta> {
         const error = event.error as { code?: string; message?: string } | undefined;
         if (error) {
           const code = error.code ?? 'model_stream_failed';
-          throw new AiCacheError(code, code === 'storage_failed' ? 503 : 502, error.message ?? 'The stream failed', { serverCode: code });
+          throw new AiCacheError(code, code === 'storage_failed' ? 503 : 502, error.message ?? 'The stream failed', {
+            serverCode: code,
+          });
         }
         if (typeof event.conversation_id === 'string') this.conversationId = event.conversation_id;
         if (typeof event.model === 'string') model = event.model;
-        const choices = event.choices as Array<{ delta?: { content?: string | null; refusal?: string | null } }> | undefined;
+        const choices = event.choices as
+          | Array<{ delta?: { content?: string | null; refusal?: string | null } }>
+          | undefined;
         const delta = choices?.[0]?.delta;
         if (delta?.content) {
           text += delta.content;
@@ -311,7 +315,11 @@ export class ChatStream implements AsyncIterable<ChatDelta> {
         if (Array.isArray(choices) && choices.length === 0 && event.usage) final = event as typeof final;
       }
       if (!sawDone || !final.message_id) {
-        throw new AiCacheError('stream_interrupted', 502, 'The stream ended before the answer was complete; it was not kept');
+        throw new AiCacheError(
+          'stream_interrupted',
+          502,
+          'The stream ended before the answer was complete; it was not kept',
+        );
       }
       this.finish({
         ok: {
@@ -336,7 +344,7 @@ export class ChatStream implements AsyncIterable<ChatDelta> {
 
   /** Reads the whole stream; resolves with the complete answer. */
   async collect(): Promise<ChatStreamResult> {
-    if (!this.started) for await (const _ of this) void _;
+    if (!this.started) { for await (const _ of this) void _; }
     return this.result;
   }
 }
@@ -377,7 +385,12 @@ export function createAiCacheClient(supabase: AnySupabaseClient, options: AiCach
   const chatFn = options.functions?.chat ?? 'ai-chat';
   const suggestFn = options.functions?.suggest ?? 'ai-suggest';
 
-  async function invoke<T>(name: string, body: Record<string, unknown>, headers: Record<string, string>, signal?: AbortSignal) {
+  async function invoke<T>(
+    name: string,
+    body: Record<string, unknown>,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ) {
     let result: { data: unknown; error: unknown; response?: Response };
     try {
       result = (await db.functions.invoke(name, { body, headers, ...(signal ? { signal } : {}) })) as typeof result;
@@ -388,7 +401,11 @@ export function createAiCacheClient(supabase: AnySupabaseClient, options: AiCach
     return { data: result.data as T, response: result.response };
   }
 
-  function chatArgs(a: ChatParams | string, message?: string, rest?: Omit<ChatParams, 'companyId' | 'message'>): ChatParams {
+  function chatArgs(
+    a: ChatParams | string,
+    message?: string,
+    rest?: Omit<ChatParams, 'companyId' | 'message'>,
+  ): ChatParams {
     if (typeof a === 'string') return { ...(rest ?? {}), companyId: a, message: message ?? '' };
     if (!a || typeof a !== 'object') throw invalid('chat: pass { companyId, message }');
     return a;
@@ -409,13 +426,21 @@ export function createAiCacheClient(supabase: AnySupabaseClient, options: AiCach
     return { ...cacheHeaders(p.cache), ...(p.idempotencyKey ? { 'Idempotency-Key': p.idempotencyKey } : {}) };
   }
 
-  async function chat(a: ChatParams | string, message?: string, rest?: Omit<ChatParams, 'companyId' | 'message'>): Promise<ChatReply> {
+  async function chat(
+    a: ChatParams | string,
+    message?: string,
+    rest?: Omit<ChatParams, 'companyId' | 'message'>,
+  ): Promise<ChatReply> {
     const p = chatArgs(a, message, rest);
     const { data, response } = await invoke<ChatReply>(chatFn, chatBody(p, false), chatHeaders(p), p.signal);
     return { ...data, cache: data.cache ?? cacheStatusOf(response) ?? 'MISS' };
   }
 
-  function chatStream(a: ChatParams | string, message?: string, rest?: Omit<ChatParams, 'companyId' | 'message'>): ChatStream {
+  function chatStream(
+    a: ChatParams | string,
+    message?: string,
+    rest?: Omit<ChatParams, 'companyId' | 'message'>,
+  ): ChatStream {
     const p = chatArgs(a, message, rest);
     return new ChatStream(async () => {
       const { data } = await invoke<Response | ChatReply>(
@@ -434,11 +459,19 @@ export function createAiCacheClient(supabase: AnySupabaseClient, options: AiCach
     const description = field<string>(p, 'description', 'description_projet');
     const companyId = field<string | null>(p, 'companyId', 'company_id');
     const body = withoutUndefined({ description_projet: description, company_id: companyId ?? undefined });
-    const { data, response } = await invoke<Omit<SuggestReply, 'cache'>>(suggestFn, body, cacheHeaders(p.cache), p.signal);
+    const { data, response } = await invoke<Omit<SuggestReply, 'cache'>>(
+      suggestFn,
+      body,
+      cacheHeaders(p.cache),
+      p.signal,
+    );
     return { ...data, cache: cacheStatusOf(response) };
   }
 
-  async function updateConversation(id: string, patch: { title?: string; is_archived?: boolean }): Promise<Conversation> {
+  async function updateConversation(
+    id: string,
+    patch: { title?: string; is_archived?: boolean },
+  ): Promise<Conversation> {
     const { data, error, status } = await db.from('ai_conversations').update(patch).eq('id', id).select();
     if (error) throw errorFromPostgrest(error, status);
     const row = data?.[0];
@@ -454,7 +487,8 @@ export function createAiCacheClient(supabase: AnySupabaseClient, options: AiCach
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
         throw invalid('conversations.list: pageSize must be an integer between 1 and 100');
       }
-      const includeArchived = opts.includeArchived ?? (opts as { include_archived?: boolean }).include_archived ?? false;
+      const includeArchived = opts.includeArchived ?? (opts as { include_archived?: boolean }).include_archived ??
+        false;
       const companyId = field<string>(opts, 'companyId', 'company_id');
       const from = (page - 1) * pageSize;
       let query = db.from('ai_conversations').select('*', { count: 'exact' });
@@ -479,8 +513,12 @@ export function createAiCacheClient(supabase: AnySupabaseClient, options: AiCach
     },
 
     rename(id, title) {
-      if (typeof title !== 'string' || !title.trim()) return Promise.reject(invalid('conversations.rename: title must not be empty'));
-      if (title.trim().length > 500) return Promise.reject(invalid('conversations.rename: title must be at most 500 characters'));
+      if (typeof title !== 'string' || !title.trim()) {
+        return Promise.reject(invalid('conversations.rename: title must not be empty'));
+      }
+      if (title.trim().length > 500) {
+        return Promise.reject(invalid('conversations.rename: title must be at most 500 characters'));
+      }
       return updateConversation(id, { title: title.trim() });
     },
 

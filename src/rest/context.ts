@@ -91,13 +91,19 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 // ---------- ranges ----------
 
-export interface Range { offset: number; limit?: number }
+export interface Range {
+  offset: number;
+  limit?: number;
+}
 
 /** Intersects the Range header (GET only) with limit/offset and caps at max-rows, as PostgREST. */
 export function effectiveRange(ctx: RequestContext, header: { from: number; to?: number } | null): Range {
   let lo = 0;
   let hi = Infinity;
-  if (header && (ctx.method === 'GET' || ctx.method === 'HEAD')) { lo = header.from; hi = header.to ?? Infinity; }
+  if (header && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+    lo = header.from;
+    hi = header.to ?? Infinity;
+  }
   const { offset, limit } = ctx.params;
   if (offset !== undefined || limit !== undefined) {
     const lo2 = offset ?? 0;
@@ -136,30 +142,53 @@ export function finish(ctx: RequestContext, f: Finish): void {
   const gucHeaders = f.row.response_headers;
   if (gucHeaders) {
     let parsed: unknown;
-    try { parsed = JSON.parse(gucHeaders); } catch { parsed = null; }
-    if (!Array.isArray(parsed) || !parsed.every((h) => isPlainObject(h) && Object.keys(h).length === 1 && typeof Object.values(h)[0] === 'string')) {
-      throw new RestError(500, 'PGRST111', 'response.headers guc must be a JSON array composed of objects with a single key and a string value');
+    try {
+      parsed = JSON.parse(gucHeaders);
+    } catch {
+      parsed = null;
+    }
+    if (
+      !Array.isArray(parsed) ||
+      !parsed.every((h) => isPlainObject(h) && Object.keys(h).length === 1 && typeof Object.values(h)[0] === 'string')
+    ) {
+      throw new RestError(
+        500,
+        'PGRST111',
+        'response.headers guc must be a JSON array composed of objects with a single key and a string value',
+      );
     }
     for (const h of parsed as Record<string, string>[]) Object.assign(headers, h);
   }
   const gucStatus = f.row.response_status;
   if (gucStatus) {
     const n = Number(gucStatus);
-    if (!Number.isInteger(n) || n < 100 || n > 599) throw new RestError(500, 'PGRST112', 'response.status guc must be a valid status code');
+    if (!Number.isInteger(n) || n < 100 || n > 599) {
+      throw new RestError(500, 'PGRST112', 'response.status guc must be a valid status code');
+    }
     status = n;
   }
   send(ctx.res, status, headers, f.body ?? '', ctx.head);
 }
 
 /** Status and Content-Range of a read (GET, RPC) from its offset, row count and total. */
-export function readOutcome(range: Range, pageTotal: number, total: number | null): { status: number; contentRange: string } {
+export function readOutcome(
+  range: Range,
+  pageTotal: number,
+  total: number | null,
+): { status: number; contentRange: string } {
   const lower = range.offset;
   const upper = lower + pageTotal - 1;
   const cr = contentRange(lower, upper, total);
   if (total === null) return { status: 200, contentRange: cr };
   if (lower > total) {
-    throw new RestError(416, 'PGRST103', 'Requested range not satisfiable',
-      `An offset of ${lower} was requested, but there are only ${total} rows.`, null, { 'Content-Range': `*/${total}` });
+    throw new RestError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      `An offset of ${lower} was requested, but there are only ${total} rows.`,
+      null,
+      { 'Content-Range': `*/${total}` },
+    );
   }
   return { status: 1 + upper - lower < total ? 206 : 200, contentRange: cr };
 }
@@ -168,5 +197,6 @@ export function singularCheck(ctx: RequestContext, pageTotal: number): RestError
   return ctx.media.kind === 'object' && pageTotal !== 1 ? singularityError(pageTotal) : null;
 }
 
-export const num = (v: string | null | undefined): number | null => (v === null || v === undefined || v === '' ? null : Number(v));
-
+export const num = (
+  v: string | null | undefined,
+): number | null => (v === null || v === undefined || v === '' ? null : Number(v));

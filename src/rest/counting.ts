@@ -27,7 +27,9 @@ export function planCount(
     case 'estimated':
       if (maxRows === undefined) return { totalExpr: `(SELECT pg_catalog.count(*) FROM ${fromWhere})::text` };
       return {
-        totalExpr: `(SELECT pg_catalog.count(*) FROM (SELECT 1 FROM ${fromWhere} LIMIT ${maxRows + 1}) pgrst_bounded)::text`,
+        totalExpr: `(SELECT pg_catalog.count(*) FROM (SELECT 1 FROM ${fromWhere} LIMIT ${
+          maxRows + 1
+        }) pgrst_bounded)::text`,
         explain: explain(),
       };
     default:

@@ -9,7 +9,10 @@ import postgres, { type Sql } from 'postgres';
 import type { RestError } from './errors.ts';
 
 export type Row = Record<string, string | null>;
-export interface Statement { text: string; params: (string | null)[] }
+export interface Statement {
+  text: string;
+  params: (string | null)[];
+}
 export interface TxSpec {
   readOnly: boolean;
   /** set_config(name, value, true) pairs, applied in order before the main statements. */
@@ -42,17 +45,25 @@ function batchingSocket(dbUrl: string): (() => net.Socket) | undefined {
     const socket = net.connect({ host: host.replace(/^\[|\]$/g, ''), port, noDelay: true });
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     let corked = false;
-    const uncork = () => { corked = false; socket.uncork(); };
+    const uncork = () => {
+      corked = false;
+      socket.uncork();
+    };
     // Two turns: the driver's own deferred flush (a setImmediate) must land in the batch too.
     const uncorkLater = () => setImmediate(uncork);
     socket.write = ((...args: unknown[]) => {
-      if (!corked) { corked = true; socket.cork(); setImmediate(uncorkLater); }
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        setImmediate(uncorkLater);
+      }
       return write(...args);
     }) as typeof socket.write;
     return socket;
   };
 }
 
+// deno-lint-ignore ban-types -- postgres.js's own spelling of "no custom types"
 export function createPool(dbUrl: string, poolSize: number, extra: postgres.Options<{}> = {}): Sql {
   const sql = postgres(dbUrl, {
     ...extra,
@@ -106,7 +117,9 @@ function pipeline(conn: Conn, spec: TxSpec, withCommit: boolean) {
   const flat: string[] = [];
   for (const [k, v] of spec.settings) flat.push(k, v);
   const setup = exec(conn.unsafe(setConfigSql(spec.settings.length), flat, { prepare: true }));
-  const mains = spec.statements.map((st) => exec<Row[]>(conn.unsafe(st.text, st.params as string[], { prepare: true })));
+  const mains = spec.statements.map((st) =>
+    exec<Row[]>(conn.unsafe(st.text, st.params as string[], { prepare: true }))
+  );
   const commit = withCommit ? exec(conn.unsafe('COMMIT')) : null;
   return { setup, mains, commit, settled: Promise.all(pending) };
 }
@@ -170,7 +183,9 @@ export class Database {
     const pool: Sql = createPool(this.dbUrl, 1, {
       max_lifetime: 0,
       idle_timeout: 0,
-      onclose: () => { if (lane.pool === pool && !this.closing) this.replaceLane(lane); },
+      onclose: () => {
+        if (lane.pool === pool && !this.closing) this.replaceLane(lane);
+      },
     });
     return pool;
   }
@@ -198,9 +213,15 @@ export class Database {
       for (const lane of this.lanes) {
         if (lane.starts.length >= this.maxDepth) continue;
         const score = lane.starts.length + (lane.starts.length && now - lane.starts[0] > STUCK_MS ? this.maxDepth : 0);
-        if (score < bestScore) { best = lane; bestScore = score; }
+        if (score < bestScore) {
+          best = lane;
+          bestScore = score;
+        }
       }
-      if (best) { best.starts.push(now); return best; }
+      if (best) {
+        best.starts.push(now);
+        return best;
+      }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
@@ -215,8 +236,13 @@ export class Database {
     if (!lane.connecting) {
       const pool = lane.pool;
       const connecting: Promise<Conn> = pool.reserve()
-        .then((c) => { if (lane.pool === pool) lane.conn = c; return c; })
-        .finally(() => { if (lane.connecting === connecting) lane.connecting = null; });
+        .then((c) => {
+          if (lane.pool === pool) lane.conn = c;
+          return c;
+        })
+        .finally(() => {
+          if (lane.connecting === connecting) lane.connecting = null;
+        });
       lane.connecting = connecting;
     }
     return lane.connecting;
@@ -225,17 +251,30 @@ export class Database {
   private async runOnLane(spec: TxSpec): Promise<Row[][]> {
     const lane = await this.acquireLane();
     let abort!: (e: unknown) => void;
-    const aborted = new Promise<never>((_, reject) => { abort = reject; });
+    const aborted = new Promise<never>((_, reject) => {
+      abort = reject;
+    });
     aborted.catch(() => undefined);
     lane.aborts.add(abort);
     try {
-      const conn = await Promise.race([this.laneConn(lane).catch((e) => { throw connectFailed(e); }), aborted]);
+      const conn = await Promise.race([
+        this.laneConn(lane).catch((e) => {
+          throw connectFailed(e);
+        }),
+        aborted,
+      ]);
       const { setup, mains, commit, settled } = pipeline(conn, spec, true);
       await Promise.race([settled, aborted]);
       // The first failure is the real one; later statements only report the aborted transaction.
-      await setup.catch((e) => { throw new TxError(e); });
-      const results = await Promise.all(mains).catch((e) => { throw new TxError(e); });
-      await commit!.catch((e) => { throw new TxError(e); });
+      await setup.catch((e) => {
+        throw new TxError(e);
+      });
+      const results = await Promise.all(mains).catch((e) => {
+        throw new TxError(e);
+      });
+      await commit!.catch((e) => {
+        throw new TxError(e);
+      });
       return results;
     } catch (e) {
       throw e instanceof TxError ? e : new TxError(e);
@@ -246,7 +285,9 @@ export class Database {
   }
 
   private async runExclusive(spec: TxSpec): Promise<Row[][]> {
-    const conn = await this.aux.reserve().catch((e) => { throw new TxError(connectFailed(e)); });
+    const conn = await this.aux.reserve().catch((e) => {
+      throw new TxError(connectFailed(e));
+    });
     let broken = false;
     try {
       const { setup, mains, settled } = pipeline(conn, spec, false);
@@ -265,7 +306,10 @@ export class Database {
         await conn.unsafe('ROLLBACK');
         throw new TxError(failed);
       }
-      await conn.unsafe('COMMIT').catch((e) => { broken = isConnectionError(e); throw new TxError(e); });
+      await conn.unsafe('COMMIT').catch((e) => {
+        broken = isConnectionError(e);
+        throw new TxError(e);
+      });
       return results;
     } finally {
       // Releasing a dead connection would hand it out again; the driver reconnects it when closed.
@@ -276,7 +320,10 @@ export class Database {
   async close(): Promise<void> {
     this.closing = true;
     // Reserved connections would otherwise make end() wait out its timeout.
-    for (const lane of this.lanes) { lane.conn?.release(); lane.conn = null; }
+    for (const lane of this.lanes) {
+      lane.conn?.release();
+      lane.conn = null;
+    }
     await Promise.all([...this.lanes.map((l) => l.pool.end({ timeout: 5 })), this.aux.end({ timeout: 5 })]);
   }
 }

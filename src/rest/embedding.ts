@@ -19,7 +19,11 @@ export interface SelectPlan {
   filtersParents: boolean;
 }
 
-interface Relationship { target: Relation; toOne: boolean; pairs: [string, string][] }
+interface Relationship {
+  target: Relation;
+  toOne: boolean;
+  pairs: [string, string][];
+}
 
 class Planner {
   private n = 0;
@@ -32,16 +36,28 @@ class Planner {
     const joins: string[] = [];
     let filtersParents = false;
     for (const item of items) {
-      if (item.kind !== 'embed') { list.push(selectItemSql(item, qualifier, this.p)); continue; }
+      if (item.kind !== 'embed') {
+        list.push(selectItemSql(item, qualifier, this.p));
+        continue;
+      }
       const embedded = this.embed(rel, qualifier, item, path);
       if (embedded.expr) list.push(embedded.expr);
       joins.push(embedded.join);
       filtersParents ||= item.inner;
     }
-    return { items: list.length ? list.join(', ') : 'NULL AS pgrst_none', joins: joins.map((j) => ' ' + j).join(''), filtersParents };
+    return {
+      items: list.length ? list.join(', ') : 'NULL AS pgrst_none',
+      joins: joins.map((j) => ' ' + j).join(''),
+      filtersParents,
+    };
   }
 
-  private embed(parent: Relation, parentQualifier: string, item: EmbedItem, path: string): { expr: string | null; join: string } {
+  private embed(
+    parent: Relation,
+    parentQualifier: string,
+    item: EmbedItem,
+    path: string,
+  ): { expr: string | null; join: string } {
     const rel = findRelationship(this.ctx, parent, item);
     const name = item.alias ?? item.target;
     const embedPath = path ? `${path}.${name}` : name;
@@ -52,10 +68,15 @@ class Planner {
     const agg = `pgrst_a${n}`;
     const sub = this.plan(rel.target, alias, item.select.length ? item.select : null, embedPath);
     const innerItems = item.select.length ? sub.items : '1 AS pgrst_exists';
-    const conditions = rel.pairs.map(([parentCol, targetCol]) => `${alias}.${ident(targetCol)} = ${parentQualifier}.${ident(parentCol)}`);
+    const conditions = rel.pairs.map(([parentCol, targetCol]) =>
+      `${alias}.${ident(targetCol)} = ${parentQualifier}.${ident(parentCol)}`
+    );
     for (const node of opts.where) conditions.push(logicSql(alias, node, this.p));
-    const inner = `SELECT ${innerItems} FROM ${qualified(rel.target.schema, rel.target.name)} AS ${alias}${sub.joins} ` +
-      `WHERE ${conditions.join(' AND ')}${orderSql(alias, opts.order, this.p)}${limitOffsetSql(opts.limit, opts.offset ?? 0, this.p)}`;
+    const inner =
+      `SELECT ${innerItems} FROM ${qualified(rel.target.schema, rel.target.name)} AS ${alias}${sub.joins} ` +
+      `WHERE ${conditions.join(' AND ')}${orderSql(alias, opts.order, this.p)}${
+        limitOffsetSql(opts.limit, opts.offset ?? 0, this.p)
+      }`;
     const joinType = item.inner ? 'INNER' : 'LEFT';
     if (rel.toOne) {
       return {
@@ -65,24 +86,41 @@ class Planner {
     }
     return {
       expr: item.select.length ? `COALESCE(${agg}.${agg}, '[]') AS ${ident(name)}` : null,
-      join: `${joinType} JOIN LATERAL (SELECT json_agg(${agg}) AS ${agg} FROM (${inner}) AS ${agg}) AS ${agg} ON ${item.inner ? `${agg} IS NOT NULL` : 'TRUE'}`,
+      join: `${joinType} JOIN LATERAL (SELECT json_agg(${agg}) AS ${agg} FROM (${inner}) AS ${agg}) AS ${agg} ON ${
+        item.inner ? `${agg} IS NOT NULL` : 'TRUE'
+      }`,
     };
   }
 }
 
 /** Plans `items` for `rel` read through `qualifier`; embedded filters naming no embed are a 400. */
-export function planSelect(ctx: RequestContext, rel: Relation, qualifier: string, items: SelectItem[] | null, p: Params): SelectPlan {
+export function planSelect(
+  ctx: RequestContext,
+  rel: Relation,
+  qualifier: string,
+  items: SelectItem[] | null,
+  p: Params,
+): SelectPlan {
   const planner = new Planner(ctx, p);
   const plan = planner.plan(rel, qualifier, items, '');
   for (const path of ctx.params.embedded.keys()) {
     if (!planner.consumed.has(path)) {
-      throw new RestError(400, 'PGRST108', `'${path}' is not an embedded resource in this request`, null,
-        `Verify that '${path}' is included in the 'select' query parameter.`);
+      throw new RestError(
+        400,
+        'PGRST108',
+        `'${path}' is not an embedded resource in this request`,
+        null,
+        `Verify that '${path}' is included in the 'select' query parameter.`,
+      );
     }
   }
-  const embedNames = new Set((items ?? []).filter((i): i is EmbedItem => i.kind === 'embed').map((i) => i.alias ?? i.target));
+  const embedNames = new Set(
+    (items ?? []).filter((i): i is EmbedItem => i.kind === 'embed').map((i) => i.alias ?? i.target),
+  );
   for (const node of ctx.params.where) {
-    if (node.kind === 'filter' && embedNames.has(node.filter.field.name)) throw notSupported(`Filtering on the embedded resource '${node.filter.field.name}'`);
+    if (node.kind === 'filter' && embedNames.has(node.filter.field.name)) {
+      throw notSupported(`Filtering on the embedded resource '${node.filter.field.name}'`);
+    }
   }
   return plan;
 }
@@ -93,17 +131,28 @@ function findRelationship(ctx: RequestContext, parent: Relation, item: EmbedItem
   const candidates: { fk: ForeignKey; manyToOne: boolean }[] = [];
   for (const fk of cache.foreignKeys) {
     const onParent = fk.schema === parent.schema && fk.table === parent.name;
-    if (onParent && ((fk.refSchema === parent.schema && fk.refTable === target) || (fk.columns.length === 1 && fk.columns[0] === target))) {
+    if (
+      onParent &&
+      ((fk.refSchema === parent.schema && fk.refTable === target) ||
+        (fk.columns.length === 1 && fk.columns[0] === target))
+    ) {
       candidates.push({ fk, manyToOne: true });
     }
-    if (fk.refSchema === parent.schema && fk.refTable === parent.name && fk.schema === parent.schema && fk.table === target) {
+    if (
+      fk.refSchema === parent.schema && fk.refTable === parent.name && fk.schema === parent.schema &&
+      fk.table === target
+    ) {
       candidates.push({ fk, manyToOne: false });
     }
   }
-  const matching = hint === undefined ? candidates
+  const matching = hint === undefined
+    ? candidates
     : candidates.filter(({ fk }) => fk.name === hint || fk.columns.includes(hint) || fk.refColumns.includes(hint));
   if (matching.length === 0) {
-    if (!cache.relations.has(cacheKey(parent.schema, target)) && candidates.length === 0 && parent.kind !== 'r' && parent.kind !== 'p') {
+    if (
+      !cache.relations.has(cacheKey(parent.schema, target)) && candidates.length === 0 && parent.kind !== 'r' &&
+      parent.kind !== 'p'
+    ) {
       throw notSupported(`Embedding from the view '${parent.name}'`);
     }
     const related = new Set<string>();
@@ -112,23 +161,45 @@ function findRelationship(ctx: RequestContext, parent: Relation, item: EmbedItem
       if (fk.refTable === parent.name && fk.refSchema === parent.schema) related.add(fk.table);
     }
     const best = bestMatch(target, related, 0.5);
-    throw new RestError(400, 'PGRST200', `Could not find a relationship between '${parent.name}' and '${target}' in the schema cache`,
-      `Searched for a foreign key relationship between '${parent.name}' and '${target}'${hint ? ` using the hint '${hint}'` : ''} in the schema '${parent.schema}', but no matches were found.`,
-      best && best !== target ? `Perhaps you meant '${best}' instead of '${target}'.` : null);
+    throw new RestError(
+      400,
+      'PGRST200',
+      `Could not find a relationship between '${parent.name}' and '${target}' in the schema cache`,
+      `Searched for a foreign key relationship between '${parent.name}' and '${target}'${
+        hint ? ` using the hint '${hint}'` : ''
+      } in the schema '${parent.schema}', but no matches were found.`,
+      best && best !== target ? `Perhaps you meant '${best}' instead of '${target}'.` : null,
+    );
   }
   if (matching.length > 1) {
     const describe = ({ fk, manyToOne }: { fk: ForeignKey; manyToOne: boolean }) => ({
       cardinality: manyToOne ? 'many-to-one' : 'one-to-many',
       embedding: `${parent.name} with ${manyToOne ? fk.refTable : fk.table}`,
-      relationship: `${fk.name} using ${fk.table}(${fk.columns.join(', ')}) and ${fk.refTable}(${fk.refColumns.join(', ')})`,
+      relationship: `${fk.name} using ${fk.table}(${fk.columns.join(', ')}) and ${fk.refTable}(${
+        fk.refColumns.join(', ')
+      })`,
     });
-    throw new RestError(300, 'PGRST201', `Could not embed because more than one relationship was found for '${parent.name}' and '${target}'`,
+    throw new RestError(
+      300,
+      'PGRST201',
+      `Could not embed because more than one relationship was found for '${parent.name}' and '${target}'`,
       matching.map(describe),
-      `Try changing '${target}' to one of the following: ${matching.map(({ fk }) => `'${target}!${fk.name}'`).join(', ')}. Find the desired relationship in the 'details' key.`);
+      `Try changing '${target}' to one of the following: ${
+        matching.map(({ fk }) => `'${target}!${fk.name}'`).join(', ')
+      }. Find the desired relationship in the 'details' key.`,
+    );
   }
   const { fk, manyToOne } = matching[0];
-  const targetRel = cache.relations.get(cacheKey(manyToOne ? fk.refSchema : fk.schema, manyToOne ? fk.refTable : fk.table));
-  if (!targetRel) throw new RestError(400, 'PGRST200', `Could not find a relationship between '${parent.name}' and '${target}' in the schema cache`);
+  const targetRel = cache.relations.get(
+    cacheKey(manyToOne ? fk.refSchema : fk.schema, manyToOne ? fk.refTable : fk.table),
+  );
+  if (!targetRel) {
+    throw new RestError(
+      400,
+      'PGRST200',
+      `Could not find a relationship between '${parent.name}' and '${target}' in the schema cache`,
+    );
+  }
   if (manyToOne) {
     return { target: targetRel, toOne: true, pairs: fk.columns.map((c, i) => [c, fk.refColumns[i]]) };
   }

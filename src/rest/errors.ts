@@ -38,17 +38,30 @@ export const queryParamError = (message: string, details: string) => new RestErr
 
 /** What this implementation deliberately leaves out: a clear 400 instead of a silently different answer. */
 export const notSupported = (what: string) =>
-  new RestError(400, 'PGRST127', 'Feature not implemented', `${what} is not supported by this local PostgREST implementation`);
+  new RestError(
+    400,
+    'PGRST127',
+    'Feature not implemented',
+    `${what} is not supported by this local PostgREST implementation`,
+  );
 
 export const invalidBody = (message = 'Empty or invalid json') => new RestError(400, 'PGRST102', message);
 
 export const singularityError = (rows: number) =>
-  new RestError(406, 'PGRST116', 'JSON object requested, multiple (or no) rows returned', `The result contains ${rows} rows`);
+  new RestError(
+    406,
+    'PGRST116',
+    'JSON object requested, multiple (or no) rows returned',
+    `The result contains ${rows} rows`,
+  );
 
-const jwtHeader = (message: string) => ({ 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${message}"` });
+const jwtHeader = (message: string) => ({
+  'WWW-Authenticate': `Bearer error="invalid_token", error_description="${message}"`,
+});
 export const jwtDecodeError = (message: string, details: string | null = null) =>
   new RestError(401, 'PGRST301', message, details, null, jwtHeader(message));
-export const jwtClaimsError = (message: string) => new RestError(401, 'PGRST303', message, null, null, jwtHeader(message));
+export const jwtClaimsError = (message: string) =>
+  new RestError(401, 'PGRST303', message, null, null, jwtHeader(message));
 
 type PgLikeError = { code?: string; message: string; detail?: string; hint?: string; routine?: string };
 
@@ -81,26 +94,46 @@ export function pgStatus(code: string, message: string, authed: boolean): number
       return authed ? 403 : 401;
   }
   switch (c2) {
-    case '08': return 503;
-    case '09': return 500;
-    case '0L': return 403;
-    case '0P': return 403;
-    case '25': return 500;
-    case '28': return 403;
-    case '2D': return 500;
-    case '38': return 500;
-    case '39': return 500;
-    case '3B': return 500;
-    case '40': return 500;
-    case '53': return 503;
-    case '54': return 500;
-    case '55': return 500;
-    case '57': return 500;
-    case '58': return 500;
-    case 'F0': return 500;
-    case 'HV': return 500;
-    case 'P0': return 500;
-    case 'XX': return 500;
+    case '08':
+      return 503;
+    case '09':
+      return 500;
+    case '0L':
+      return 403;
+    case '0P':
+      return 403;
+    case '25':
+      return 500;
+    case '28':
+      return 403;
+    case '2D':
+      return 500;
+    case '38':
+      return 500;
+    case '39':
+      return 500;
+    case '3B':
+      return 500;
+    case '40':
+      return 500;
+    case '53':
+      return 503;
+    case '54':
+      return 500;
+    case '55':
+      return 500;
+    case '57':
+      return 500;
+    case '58':
+      return 500;
+    case 'F0':
+      return 500;
+    case 'HV':
+      return 500;
+    case 'P0':
+      return 500;
+    case 'XX':
+      return 500;
   }
   if (c2 === 'PT') {
     const n = Number(code.slice(2));
@@ -132,11 +165,17 @@ function fromRaisePgrst(e: PgLikeError): RestError {
   let msg: { code?: unknown; message?: unknown; details?: unknown; hint?: unknown };
   try {
     msg = JSON.parse(e.message);
-    if (!msg || typeof msg !== 'object' || typeof msg.code !== 'string' || typeof msg.message !== 'string') throw new Error();
+    if (!msg || typeof msg !== 'object' || typeof msg.code !== 'string' || typeof msg.message !== 'string') {
+      throw new Error();
+    }
   } catch {
-    return new RestError(500, 'PGRST121', 'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error',
+    return new RestError(
+      500,
+      'PGRST121',
+      'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error',
       `Invalid JSON value for MESSAGE: '${e.message}'`,
-      "MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: 'details', 'hint'.");
+      "MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: 'details', 'hint'.",
+    );
   }
   let det: { status?: unknown; headers?: unknown };
   try {
@@ -144,14 +183,27 @@ function fromRaisePgrst(e: PgLikeError): RestError {
     det = JSON.parse(e.detail);
     if (!det || typeof det !== 'object' || typeof det.status !== 'number') throw new Error();
   } catch (x) {
-    return new RestError(500, 'PGRST121', 'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error',
-      (x as Error).message === 'missing' ? 'DETAIL is missing in the RAISE statement' : `Invalid JSON value for DETAIL: '${e.detail}'`,
-      "DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: 'status_text'.");
+    return new RestError(
+      500,
+      'PGRST121',
+      'Could not parse JSON in the "RAISE SQLSTATE \'PGRST\'" error',
+      (x as Error).message === 'missing'
+        ? 'DETAIL is missing in the RAISE statement'
+        : `Invalid JSON value for DETAIL: '${e.detail}'`,
+      "DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: 'status_text'.",
+    );
   }
   const headers: Record<string, string> = {};
   if (det.headers && typeof det.headers === 'object') {
     for (const [k, v] of Object.entries(det.headers as Record<string, unknown>)) headers[k] = String(v);
   }
   const str = (v: unknown) => (v === undefined || v === null ? null : String(v));
-  return new RestError(det.status as number, msg.code as string, msg.message as string, str(msg.details), str(msg.hint), headers);
+  return new RestError(
+    det.status as number,
+    msg.code as string,
+    msg.message as string,
+    str(msg.details),
+    str(msg.hint),
+    headers,
+  );
 }

@@ -21,7 +21,10 @@ export function bestMatch(target: string, candidates: Iterable<string>, minScore
   for (const c of candidates) {
     const len = Math.max(c.length, target.length) || 1;
     const score = 1 - levenshtein(target.toLowerCase(), c.toLowerCase()) / len;
-    if (score > bestScore) { best = c; bestScore = score; }
+    if (score > bestScore) {
+      best = c;
+      bestScore = score;
+    }
   }
   return bestScore >= minScore ? best : null;
 }

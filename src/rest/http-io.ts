@@ -17,14 +17,23 @@ export function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on(
+      'end',
+      () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
-export function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string, head = false): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+  head = false,
+): void {
   if (body !== '' && !head) headers['Content-Length'] = String(Buffer.byteLength(body));
   res.writeHead(status, headers);
   res.end(head ? undefined : body);
@@ -36,6 +45,11 @@ export function sendError(res: ServerResponse, err: RestError | GatewayError, he
     send(res, err.status, { 'Content-Type': JSON_TYPE }, body, head);
     return;
   }
-  send(res, err.status, { 'Content-Type': JSON_TYPE, 'Proxy-Status': `PostgREST; error=${err.code}`, ...err.headers },
-    JSON.stringify(err.body()), head);
+  send(
+    res,
+    err.status,
+    { 'Content-Type': JSON_TYPE, 'Proxy-Status': `PostgREST; error=${err.code}`, ...err.headers },
+    JSON.stringify(err.body()),
+    head,
+  );
 }

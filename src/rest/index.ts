@@ -46,12 +46,19 @@ class SchemaState {
   reload(): Promise<void> {
     if (!this.current) {
       this.current = loadSchemaCache(this.sql, this.schemas)
-        .then((c) => { this.cache = c; })
-        .finally(() => { this.current = null; });
+        .then((c) => {
+          this.cache = c;
+        })
+        .finally(() => {
+          this.current = null;
+        });
       return this.current;
     }
     if (!this.queued) {
-      this.queued = this.current.catch(() => undefined).then(() => { this.queued = null; return this.reload(); });
+      this.queued = this.current.catch(() => undefined).then(() => {
+        this.queued = null;
+        return this.reload();
+      });
     }
     return this.queued;
   }
@@ -75,7 +82,12 @@ export async function createRestHandler(opts: RestOptions): Promise<RestHandler>
     listening = true;
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const head = method === 'HEAD';
     let authed = false;
@@ -97,13 +109,23 @@ export async function createRestHandler(opts: RestOptions): Promise<RestHandler>
       const isRpc = segments[0] === 'rpc' && segments.length === 2;
       if (!isRpc && segments.length !== 1) throw invalidPath();
 
-      const profile = (method === 'GET' || method === 'HEAD' ? req.headers['accept-profile'] : req.headers['content-profile']) as string | undefined;
+      const profile =
+        (method === 'GET' || method === 'HEAD' ? req.headers['accept-profile'] : req.headers['content-profile']) as
+          | string
+          | undefined;
       const schema = profile ?? schemas[0];
       if (!schemas.includes(schema)) {
         throw new RestError(406, 'PGRST106', `The schema must be one of the following: ${schemas.join(', ')}`);
       }
       const ctx: RequestContext = {
-        req, res, method, head, path, schema, auth, authed,
+        req,
+        res,
+        method,
+        head,
+        path,
+        schema,
+        auth,
+        authed,
         prefs: parsePrefer(headerText(req.headers.prefer)),
         media: negotiate(req.headers.accept),
         params: parseQuery(query, isRpc && (method === 'GET' || method === 'HEAD')),
@@ -127,9 +149,11 @@ export async function createRestHandler(opts: RestOptions): Promise<RestHandler>
       if (!rel) throw tableNotFound(ctx.cache, schema, name);
       await handleRelation(ctx, rel, db);
     } catch (e) {
-      const err = e instanceof TxError ? fromDbError(e.cause, authed)
-        : e instanceof RestError || e instanceof GatewayError ? e
-          : fromDbError(e, authed);
+      const err = e instanceof TxError
+        ? fromDbError(e.cause, authed)
+        : e instanceof RestError || e instanceof GatewayError
+        ? e
+        : fromDbError(e, authed);
       if (err instanceof RestError && err.code.startsWith('PGRSTX')) console.error('[rest] unexpected error:', e);
       if (res.headersSent) res.destroy();
       else sendError(res, err, head);
@@ -151,8 +175,13 @@ const invalidPath = () => new RestError(404, 'PGRST125', 'Invalid path specified
 function tableNotFound(cache: SchemaCache, schema: string, name: string): RestError {
   const names = [...cache.relations.values()].filter((r) => r.schema === schema).map((r) => r.name);
   const best = bestMatch(name, names, 0.75);
-  return new RestError(404, 'PGRST205', `Could not find the table '${schema}.${name}' in the schema cache`, null,
-    best ? `Perhaps you meant the table '${schema}.${best}'` : null);
+  return new RestError(
+    404,
+    'PGRST205',
+    `Could not find the table '${schema}.${name}' in the schema cache`,
+    null,
+    best ? `Perhaps you meant the table '${schema}.${best}'` : null,
+  );
 }
 
 /** A minimal OpenAPI description: the exposed tables, views and functions. */
@@ -161,7 +190,13 @@ function root(res: ServerResponse, method: string, head: boolean, cache: SchemaC
   const paths: Record<string, unknown> = { '/': {} };
   for (const r of cache.relations.values()) if (r.schema === schema) paths[`/${r.name}`] = {};
   for (const list of cache.routines.values()) if (list[0].schema === schema) paths[`/rpc/${list[0].name}`] = {};
-  const doc = { swagger: '2.0', info: { title: 'PostgREST API (supabase-ai-cache local stack)', version: '12' }, basePath: '/', schemes: ['http'], paths };
+  const doc = {
+    swagger: '2.0',
+    info: { title: 'PostgREST API (supabase-ai-cache local stack)', version: '12' },
+    basePath: '/',
+    schemes: ['http'],
+    paths,
+  };
   send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify(doc), head);
 }
 

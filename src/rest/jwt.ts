@@ -8,23 +8,37 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import { GatewayError, jwtClaimsError, jwtDecodeError, RestError } from './errors.ts';
 
 export type Claims = Record<string, unknown>;
-export interface AuthResult { role: string; claims: Claims }
+export interface AuthResult {
+  role: string;
+  claims: Claims;
+}
 
 /** PostgREST tolerates this much clock skew on exp/nbf/iat. */
 const SKEW_SECONDS = 30;
 /** Verified tokens are remembered (PostgREST's jwt cache): the hot path then skips HMAC work. */
 const CACHE_LIMIT = 1000;
 
-interface CachedToken { claims: Claims; exp: number | undefined }
+interface CachedToken {
+  claims: Claims;
+  exp: number | undefined;
+}
 
-export interface OpaqueKeys { publishable: string[]; secret: string[] }
+export interface OpaqueKeys {
+  publishable: string[];
+  secret: string[];
+}
 
 const isOpaque = (key: string) => key.startsWith('sb_publishable_') || key.startsWith('sb_secret_');
 
-export function createAuthenticator(secret: string, anonRole = 'anon', opaque: OpaqueKeys = { publishable: [], secret: [] }) {
+export function createAuthenticator(
+  secret: string,
+  anonRole = 'anon',
+  opaque: OpaqueKeys = { publishable: [], secret: [] },
+) {
   const opaqueRole = (key: string): string | null =>
     opaque.secret.includes(key) ? 'service_role' : opaque.publishable.includes(key) ? anonRole : null;
-  const invalidKey = () => new GatewayError(401, 'Invalid API key', 'Double check your Supabase `anon` or `service_role` API key.');
+  const invalidKey = () =>
+    new GatewayError(401, 'Invalid API key', 'Double check your Supabase `anon` or `service_role` API key.');
   const key = new TextEncoder().encode(secret);
   const tokenCache = new Map<string, CachedToken>();
   const validApiKeys = new Set<string>();
@@ -41,7 +55,10 @@ export function createAuthenticator(secret: string, anonRole = 'anon', opaque: O
     if (parts.length !== 3) throw jwtDecodeError(`Expected 3 parts in JWT; got ${parts.length}`);
     let claims: Claims;
     try {
-      const { payload } = await jwtVerify(token, key, { algorithms: ['HS256', 'HS384', 'HS512'], clockTolerance: SKEW_SECONDS });
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ['HS256', 'HS384', 'HS512'],
+        clockTolerance: SKEW_SECONDS,
+      });
       claims = payload as Claims;
     } catch (e) {
       throw mapJoseError(e);
@@ -54,7 +71,9 @@ export function createAuthenticator(secret: string, anonRole = 'anon', opaque: O
 
   /** Kong's key-auth compares the key itself; expiry is PostgREST's concern, so only the signature counts here. */
   async function checkApiKey(apikey: string | undefined): Promise<void> {
-    if (!apikey) throw new GatewayError(401, 'No API key found in request', 'No `apikey` request header or url param was found.');
+    if (!apikey) {
+      throw new GatewayError(401, 'No API key found in request', 'No `apikey` request header or url param was found.');
+    }
     if (validApiKeys.has(apikey)) return;
     if (isOpaque(apikey)) {
       if (opaqueRole(apikey)) return;

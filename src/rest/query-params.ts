@@ -2,8 +2,14 @@
 // columns, on_conflict) and its Prefer/Accept/Range headers into plain data. No SQL here.
 import { notSupported, queryParamError, RestError } from './errors.ts';
 
-export interface PathStep { arrow: '->' | '->>'; key: string | number }
-export interface Field { name: string; path: PathStep[] }
+export interface PathStep {
+  arrow: '->' | '->>';
+  key: string | number;
+}
+export interface Field {
+  name: string;
+  path: PathStep[];
+}
 
 export type SelectItem =
   | { kind: 'star' }
@@ -22,7 +28,12 @@ export interface EmbedItem {
 }
 
 /** Filters, order and paging addressed to an embedded resource (`rel.col=eq.1`, `rel.order=…`). */
-export interface EmbedParams { where: LogicNode[]; order: OrderTerm[]; limit?: number; offset?: number }
+export interface EmbedParams {
+  where: LogicNode[];
+  order: OrderTerm[];
+  limit?: number;
+  offset?: number;
+}
 
 export interface Filter {
   field: Field;
@@ -38,7 +49,11 @@ export type LogicNode =
   | { kind: 'filter'; filter: Filter }
   | { kind: 'logic'; op: 'and' | 'or'; negate: boolean; children: LogicNode[] };
 
-export interface OrderTerm { field: Field; dir?: 'asc' | 'desc'; nulls?: 'first' | 'last' }
+export interface OrderTerm {
+  field: Field;
+  dir?: 'asc' | 'desc';
+  nulls?: 'first' | 'last';
+}
 
 export interface QueryParams {
   select: SelectItem[] | null;
@@ -55,9 +70,24 @@ export interface QueryParams {
 }
 
 export const OPERATORS: Record<string, string> = {
-  eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=',
-  like: 'LIKE', ilike: 'ILIKE', match: '~', imatch: '~*',
-  cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxr: '&<', nxl: '&>', adj: '-|-',
+  eq: '=',
+  neq: '<>',
+  gt: '>',
+  gte: '>=',
+  lt: '<',
+  lte: '<=',
+  like: 'LIKE',
+  ilike: 'ILIKE',
+  match: '~',
+  imatch: '~*',
+  cs: '@>',
+  cd: '<@',
+  ov: '&&',
+  sl: '<<',
+  sr: '>>',
+  nxr: '&<',
+  nxl: '&>',
+  adj: '-|-',
   isdistinct: 'IS DISTINCT FROM',
 };
 const QUANTIFIABLE = new Set(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch']);
@@ -73,11 +103,18 @@ function readIdent(s: string, stops: RegExp): [string, string] {
     let i = 1;
     let out = '';
     while (i < s.length) {
-      if (s[i] === '\\' && i + 1 < s.length) { out += s[i + 1]; i += 2; continue; }
+      if (s[i] === '\\' && i + 1 < s.length) {
+        out += s[i + 1];
+        i += 2;
+        continue;
+      }
       if (s[i] === '"') return [out, s.slice(i + 1)];
       out += s[i++];
     }
-    throw queryParamError(`"failed to parse identifier (${s})" (line 1, column 1)`, 'unexpected end of input expecting closing quote');
+    throw queryParamError(
+      `"failed to parse identifier (${s})" (line 1, column 1)`,
+      'unexpected end of input expecting closing quote',
+    );
   }
   const m = stops.exec(s);
   const end = m ? m.index : s.length;
@@ -89,13 +126,23 @@ export function parseField(s: string, stopAtDot = false): [Field, string] {
   const stops = stopAtDot ? /->|::|\./ : /->|::/;
   const [rawName, rest0] = readIdent(s, stops);
   const name = rawName.trim();
-  if (name === '') throw queryParamError(`"failed to parse field (${s})" (line 1, column 1)`, 'unexpected end of input expecting field name (* or [a..z0..9_$])');
+  if (name === '') {
+    throw queryParamError(
+      `"failed to parse field (${s})" (line 1, column 1)`,
+      'unexpected end of input expecting field name (* or [a..z0..9_$])',
+    );
+  }
   const path: PathStep[] = [];
   let rest = rest0;
   while (rest.startsWith('->')) {
     const arrow = rest.startsWith('->>') ? '->>' : '->';
     const [key, after] = readIdent(rest.slice(arrow.length), stops);
-    if (key === '') throw queryParamError(`"failed to parse json path (${s})" (line 1, column 1)`, 'unexpected end of input expecting key');
+    if (key === '') {
+      throw queryParamError(
+        `"failed to parse json path (${s})" (line 1, column 1)`,
+        'unexpected end of input expecting key',
+      );
+    }
     path.push({ arrow, key: /^-?\d+$/.test(key) ? Number(key) : key });
     rest = after;
   }
@@ -104,7 +151,12 @@ export function parseField(s: string, stopAtDot = false): [Field, string] {
 
 function parseSimpleField(s: string): Field {
   const [field, rest] = parseField(s);
-  if (rest !== '') throw queryParamError(`"failed to parse field (${s})" (line 1, column ${s.length - rest.length + 1})`, `unexpected "${rest[0]}"`);
+  if (rest !== '') {
+    throw queryParamError(
+      `"failed to parse field (${s})" (line 1, column ${s.length - rest.length + 1})`,
+      `unexpected "${rest[0]}"`,
+    );
+  }
   return field;
 }
 
@@ -122,7 +174,10 @@ export function splitTopLevel(s: string, sep = ','): string[] {
     } else if (c === '"') quoted = true;
     else if (c === '(' || c === '{') depth++;
     else if (c === ')' || c === '}') depth--;
-    else if (c === sep && depth === 0) { out.push(s.slice(start, i)); start = i + 1; }
+    else if (c === sep && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
   }
   out.push(s.slice(start));
   return out;
@@ -136,7 +191,12 @@ export function parseSelect(raw: string): SelectItem[] {
 }
 
 function parseSelectItem(item: string, whole: string): SelectItem {
-  if (item === '') throw queryParamError(`"failed to parse select parameter (${whole})" (line 1, column ${whole.length + 1})`, 'unexpected end of input expecting field name (* or [a..z0..9_$])');
+  if (item === '') {
+    throw queryParamError(
+      `"failed to parse select parameter (${whole})" (line 1, column ${whole.length + 1})`,
+      'unexpected end of input expecting field name (* or [a..z0..9_$])',
+    );
+  }
   if (item.startsWith('...')) throw notSupported('Spreading embedded resources (`...rel(...)`)');
   let alias: string | undefined;
   let rest = item;
@@ -146,7 +206,9 @@ function parseSelectItem(item: string, whole: string): SelectItem {
     rest = item.slice(aliasMatch[0].length).trim();
   }
   if (rest === '*') {
-    if (alias) throw queryParamError(`"failed to parse select parameter (${whole})" (line 1, column 1)`, 'unexpected "*"');
+    if (alias) {
+      throw queryParamError(`"failed to parse select parameter (${whole})" (line 1, column 1)`, 'unexpected "*"');
+    }
     return { kind: 'star' };
   }
   // `rel(cols)`, `rel!hint!inner(cols)`, `count()`, `col.sum()`: embedding and aggregates.
@@ -156,7 +218,9 @@ function parseSelectItem(item: string, whole: string): SelectItem {
     if (/(^|\.)(count|sum|avg|max|min)$/.test(head) && rest.slice(parenAt).startsWith('()')) {
       throw new RestError(400, 'PGRST123', 'Use of aggregate functions is not allowed');
     }
-    if (!rest.endsWith(')')) throw queryParamError(`"failed to parse select parameter (${whole})" (line 1, column 1)`, 'expecting ")"');
+    if (!rest.endsWith(')')) {
+      throw queryParamError(`"failed to parse select parameter (${whole})" (line 1, column 1)`, 'expecting ")"');
+    }
     const [target, hintsText] = readIdent(head, /!/);
     let hint: string | undefined;
     let inner = false;
@@ -164,9 +228,17 @@ function parseSelectItem(item: string, whole: string): SelectItem {
       if (h === 'inner') inner = true;
       else if (h === 'left') inner = false;
       else if (h !== '' && hint === undefined) hint = h;
-      else throw queryParamError(`"failed to parse select parameter (${whole})" (line 1, column 1)`, `unexpected "!${h}"`);
+      else {throw queryParamError(
+          `"failed to parse select parameter (${whole})" (line 1, column 1)`,
+          `unexpected "!${h}"`,
+        );}
     }
-    if (target.trim() === '' || target.includes('->')) throw queryParamError(`"failed to parse select parameter (${whole})" (line 1, column 1)`, 'expecting an embedded resource name');
+    if (target.trim() === '' || target.includes('->')) {
+      throw queryParamError(
+        `"failed to parse select parameter (${whole})" (line 1, column 1)`,
+        'expecting an embedded resource name',
+      );
+    }
     const innerText = rest.slice(parenAt + 1, -1);
     const select = innerText.trim() === '' ? [] : splitTopLevel(innerText).map((i) => parseSelectItem(i.trim(), whole));
     return { kind: 'embed', target: target.trim(), alias, hint, inner, select };
@@ -177,7 +249,10 @@ function parseSelectItem(item: string, whole: string): SelectItem {
     cast = after.slice(2).trim();
     // Cast targets are emitted verbatim, so only plain type names (optionally arrays) get through.
     if (!/^[A-Za-z_][A-Za-z0-9_]*(\[\])?$/.test(cast)) {
-      throw queryParamError(`"failed to parse select parameter (${whole})" (line 1, column 1)`, `unexpected cast "${cast}"`);
+      throw queryParamError(
+        `"failed to parse select parameter (${whole})" (line 1, column 1)`,
+        `unexpected cast "${cast}"`,
+      );
     }
   } else if (after !== '') {
     throw queryParamError(`"failed to parse select parameter (${whole})" (line 1, column 1)`, `unexpected "${after}"`);
@@ -201,7 +276,10 @@ export function parseFilterValue(field: Field, expr: string, fieldText: string):
   };
   let rest = expr;
   let negate = false;
-  if (rest.startsWith('not.')) { negate = true; rest = rest.slice(4); }
+  if (rest.startsWith('not.')) {
+    negate = true;
+    rest = rest.slice(4);
+  }
   const m = /^([a-z]+)(?:\(([^)]*)\))?\./.exec(rest);
   if (!m || !ALL_OPS.includes(m[1])) fail(`unexpected "${rest.slice(0, 1) || 'end of input'}" ${OPS_EXPECTED}`);
   const [whole, op, paren] = m as RegExpExecArray;
@@ -215,7 +293,9 @@ export function parseFilterValue(field: Field, expr: string, fieldText: string):
   if (op === 'in') filter.value = parseInList(value, expr);
   else if (op === 'is') {
     const v = value.toLowerCase();
-    if (!['null', 'not_null', 'true', 'false', 'unknown'].includes(v)) fail(`unexpected "${value}" expecting null or trilean value (unknown, true, false)`);
+    if (!['null', 'not_null', 'true', 'false', 'unknown'].includes(v)) {
+      fail(`unexpected "${value}" expecting null or trilean value (unknown, true, false)`);
+    }
     filter.value = v;
   } else if (filter.modifier && !(value.startsWith('{') && value.endsWith('}'))) {
     fail(`unexpected "${value.slice(0, 1) || 'end of input'}" expecting "{"`);
@@ -226,7 +306,10 @@ export function parseFilterValue(field: Field, expr: string, fieldText: string):
 /** `(a,"b,c",d)` → ['a', 'b,c', 'd'] */
 function parseInList(value: string, expr: string): string[] {
   if (!value.startsWith('(') || !value.endsWith(')')) {
-    throw queryParamError(`"failed to parse filter (${expr})" (line 1, column 1)`, `unexpected "${value.slice(0, 1) || 'end of input'}" expecting "("`);
+    throw queryParamError(
+      `"failed to parse filter (${expr})" (line 1, column 1)`,
+      `unexpected "${value.slice(0, 1) || 'end of input'}" expecting "("`,
+    );
   }
   const inner = value.slice(1, -1);
   if (inner === '') return [];
@@ -240,7 +323,10 @@ function parseInList(value: string, expr: string): string[] {
 
 export function parseLogicTree(op: 'and' | 'or', negate: boolean, raw: string, key: string): LogicNode {
   if (!raw.startsWith('(') || !raw.endsWith(')')) {
-    throw queryParamError(`"failed to parse logic tree (${raw})" (line 1, column 1)`, `unexpected "${raw.slice(0, 1) || 'end of input'}" expecting "("`);
+    throw queryParamError(
+      `"failed to parse logic tree (${raw})" (line 1, column 1)`,
+      `unexpected "${raw.slice(0, 1) || 'end of input'}" expecting "("`,
+    );
   }
   const children = splitTopLevel(raw.slice(1, -1)).map((part) => parseLogicItem(part, key, raw));
   return { kind: 'logic', op, negate, children };
@@ -252,7 +338,10 @@ function parseLogicItem(part: string, key: string, whole: string): LogicNode {
   // field.op.value — the field may hold json arrows but not dots.
   const [field, rest] = parseField(part, true);
   if (!rest.startsWith('.')) {
-    throw queryParamError(`"failed to parse logic tree (${whole})" (line 1, column 1)`, `unexpected "${rest.slice(0, 1) || 'end of input'}" expecting "."`);
+    throw queryParamError(
+      `"failed to parse logic tree (${whole})" (line 1, column 1)`,
+      `unexpected "${rest.slice(0, 1) || 'end of input'}" expecting "."`,
+    );
   }
   const filter = parseFilterValue(field, rest.slice(1), part);
   if (typeof filter.value === 'string') filter.value = unquoteLogicValue(filter.value);
@@ -275,8 +364,9 @@ export function parseOrder(raw: string): OrderTerm[] {
     while (parts.length > 1) {
       const last = parts[parts.length - 1];
       if ((last === 'asc' || last === 'desc') && !t.dir) t.dir = last;
-      else if ((last === 'nullsfirst' || last === 'nullslast') && !t.nulls) t.nulls = last === 'nullsfirst' ? 'first' : 'last';
-      else break;
+      else if ((last === 'nullsfirst' || last === 'nullslast') && !t.nulls) {
+        t.nulls = last === 'nullsfirst' ? 'first' : 'last';
+      } else break;
       parts.pop();
     }
     t.field = parseSimpleField(parts.join('.'));
@@ -287,7 +377,12 @@ export function parseOrder(raw: string): OrderTerm[] {
 // ---------- whole query string ----------
 
 function parseNonNegative(name: string, raw: string): number {
-  if (!/^\d+$/.test(raw)) throw queryParamError(`"failed to parse ${name} parameter (${raw})" (line 1, column 1)`, `unexpected "${raw.slice(0, 1)}" expecting digit`);
+  if (!/^\d+$/.test(raw)) {
+    throw queryParamError(
+      `"failed to parse ${name} parameter (${raw})" (line 1, column 1)`,
+      `unexpected "${raw.slice(0, 1)}" expecting digit`,
+    );
+  }
   return Number(raw);
 }
 
@@ -303,19 +398,35 @@ export function parseQuery(query: URLSearchParams, isRpcRead: boolean): QueryPar
   const out: QueryParams = { select: null, where: [], order: [], rpcArgs: new Map(), embedded: new Map() };
   const embed = (path: string): EmbedParams => {
     let e = out.embedded.get(path);
-    if (!e) out.embedded.set(path, (e = { where: [], order: [] }));
+    if (!e) out.embedded.set(path, e = { where: [], order: [] });
     return e;
   };
   for (const [key, value] of query) {
     switch (key) {
-      case 'select': out.select = parseSelect(value); continue;
-      case 'order': out.order.push(...parseOrder(value)); continue;
-      case 'limit': out.limit = parseNonNegative('limit', value); continue;
-      case 'offset': out.offset = parseNonNegative('offset', value); continue;
-      case 'columns': out.columns = parseColumnList(value); continue;
-      case 'on_conflict': out.onConflict = parseColumnList(value); continue;
-      case 'apikey': continue;
-      case 'and': case 'or': case 'not.and': case 'not.or': {
+      case 'select':
+        out.select = parseSelect(value);
+        continue;
+      case 'order':
+        out.order.push(...parseOrder(value));
+        continue;
+      case 'limit':
+        out.limit = parseNonNegative('limit', value);
+        continue;
+      case 'offset':
+        out.offset = parseNonNegative('offset', value);
+        continue;
+      case 'columns':
+        out.columns = parseColumnList(value);
+        continue;
+      case 'on_conflict':
+        out.onConflict = parseColumnList(value);
+        continue;
+      case 'apikey':
+        continue;
+      case 'and':
+      case 'or':
+      case 'not.and':
+      case 'not.or': {
         const negate = key.startsWith('not.');
         out.where.push(parseLogicTree(key.replace('not.', '') as 'and' | 'or', negate, value, key));
         continue;
@@ -323,7 +434,8 @@ export function parseQuery(query: URLSearchParams, isRpcRead: boolean): QueryPar
     }
     if (isRpcRead && !looksLikeFilter(value)) {
       const list = out.rpcArgs.get(key);
-      if (list) list.push(value); else out.rpcArgs.set(key, [value]);
+      if (list) list.push(value);
+      else out.rpcArgs.set(key, [value]);
       continue;
     }
     // `rel.order`, `rel.limit`, `rel.or`, `rel.sub.col=...` address embedded resources.
@@ -387,9 +499,15 @@ export function parsePrefer(header: string | undefined): Preferences {
     const name = eq === -1 ? item : item.slice(0, eq).trim();
     const value = eq === -1 ? '' : item.slice(eq + 1).trim();
     const allowed = PREF_VALUES[name];
-    if (allowed === undefined || (allowed && !allowed.includes(value))) { invalid.push(item); continue; }
+    if (allowed === undefined || (allowed && !allowed.includes(value))) {
+      invalid.push(item);
+      continue;
+    }
     if (name === 'max-affected') {
-      if (!/^\d+$/.test(value)) { invalid.push(item); continue; }
+      if (!/^\d+$/.test(value)) {
+        invalid.push(item);
+        continue;
+      }
       prefs.maxAffected = Number(value);
     } else if (name === 'timezone') {
       prefs.timezone = value;
@@ -400,17 +518,28 @@ export function parsePrefer(header: string | undefined): Preferences {
     if (name !== 'tx' && name !== 'params') prefs.applied.push(`${name}=${value}`);
   }
   if (prefs.handling === 'strict' && invalid.length) {
-    throw new RestError(400, 'PGRST122', 'Invalid preferences given with handling=strict', `Invalid preferences: ${invalid.join(', ')}`);
+    throw new RestError(
+      400,
+      'PGRST122',
+      'Invalid preferences given with handling=strict',
+      `Invalid preferences: ${invalid.join(', ')}`,
+    );
   }
   return prefs;
 }
 
 export type MediaKind = 'json' | 'object' | 'openapi';
-export interface MediaChoice { kind: MediaKind; stripNulls: boolean; contentType: string }
+export interface MediaChoice {
+  kind: MediaKind;
+  stripNulls: boolean;
+  contentType: string;
+}
 
 /** Picks the response representation from Accept; unsupported formats are a 406 (PGRST107). */
 export function negotiate(accept: string | undefined, allowOpenApi = false): MediaChoice {
-  if (!accept || accept.trim() === '') return { kind: 'json', stripNulls: false, contentType: 'application/json; charset=utf-8' };
+  if (!accept || accept.trim() === '') {
+    return { kind: 'json', stripNulls: false, contentType: 'application/json; charset=utf-8' };
+  }
   const ranges = accept.split(',').map((r, i) => {
     const [type, ...params] = r.trim().split(';').map((x) => x.trim());
     const q = params.find((p) => p.startsWith('q='));
@@ -425,18 +554,35 @@ export function negotiate(accept: string | undefined, allowOpenApi = false): Med
         return { kind: 'json', stripNulls: false, contentType: 'application/json; charset=utf-8' };
       case 'application/vnd.pgrst.array+json':
       case 'application/vnd.pgrst.array':
-        return { kind: 'json', stripNulls, contentType: `application/vnd.pgrst.array+json${stripNulls ? ';nulls=stripped' : ''}; charset=utf-8` };
+        return {
+          kind: 'json',
+          stripNulls,
+          contentType: `application/vnd.pgrst.array+json${stripNulls ? ';nulls=stripped' : ''}; charset=utf-8`,
+        };
       case 'application/vnd.pgrst.object+json':
       case 'application/vnd.pgrst.object':
-        return { kind: 'object', stripNulls, contentType: `application/vnd.pgrst.object+json${stripNulls ? ';nulls=stripped' : ''}; charset=utf-8` };
+        return {
+          kind: 'object',
+          stripNulls,
+          contentType: `application/vnd.pgrst.object+json${stripNulls ? ';nulls=stripped' : ''}; charset=utf-8`,
+        };
       case 'application/openapi+json':
-        if (allowOpenApi) return { kind: 'openapi', stripNulls: false, contentType: 'application/openapi+json; charset=utf-8' };
+        if (allowOpenApi) {
+          return { kind: 'openapi', stripNulls: false, contentType: 'application/openapi+json; charset=utf-8' };
+        }
     }
   }
-  throw new RestError(406, 'PGRST107', `None of these media types are available: ${ranges.map((r) => r.type).join(', ')}`);
+  throw new RestError(
+    406,
+    'PGRST107',
+    `None of these media types are available: ${ranges.map((r) => r.type).join(', ')}`,
+  );
 }
 
-export interface RangeHeader { from: number; to?: number }
+export interface RangeHeader {
+  from: number;
+  to?: number;
+}
 
 /** `Range: 0-9` (items). Only GET honours it, as PostgREST ≥ 11. */
 export function parseRangeHeader(header: string | undefined): RangeHeader | null {
@@ -446,8 +592,12 @@ export function parseRangeHeader(header: string | undefined): RangeHeader | null
   const from = Number(m[1]);
   const to = m[2] === '' ? undefined : Number(m[2]);
   if (to !== undefined && to < from) {
-    throw new RestError(416, 'PGRST103', 'Requested range not satisfiable',
-      'The lower boundary must be lower than or equal to the upper boundary in the Range header.');
+    throw new RestError(
+      416,
+      'PGRST103',
+      'Requested range not satisfiable',
+      'The lower boundary must be lower than or equal to the upper boundary in the Range header.',
+    );
   }
   return { from, to };
 }

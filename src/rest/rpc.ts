@@ -2,8 +2,14 @@
 // Postgres itself (json_to_record, as PostgREST), and the result serialized by its shape.
 import { explainStatement, planCount, resolveTotal } from './counting.ts';
 import {
-  effectiveRange, finish, isPlainObject, readOutcome, readPayload, requestSettings, singularCheck,
+  effectiveRange,
+  finish,
+  isPlainObject,
+  readOutcome,
+  readPayload,
   type RequestContext,
+  requestSettings,
+  singularCheck,
 } from './context.ts';
 import type { Database, Row, Statement } from './db.ts';
 import { RestError } from './errors.ts';
@@ -11,7 +17,14 @@ import { bestMatch } from './fuzzy.ts';
 import { parseRangeHeader } from './query-params.ts';
 import { cacheKey, type Routine } from './schema-cache.ts';
 import {
-  ident, limitOffsetSql, orderSql, Params, qualified, RESPONSE_GUCS, selectListSql, whereSql,
+  ident,
+  limitOffsetSql,
+  orderSql,
+  Params,
+  qualified,
+  RESPONSE_GUCS,
+  selectListSql,
+  whereSql,
 } from './sql-builder.ts';
 
 const isJsonType = (t: string) => t === 'json' || t === 'jsonb';
@@ -50,7 +63,9 @@ async function collectArgs(ctx: RequestContext): Promise<CallArgs> {
   if (payload.kind === 'empty') return { keys: [], json: '{}', isPost: true, singleObject };
   let value = payload.value;
   let raw = payload.raw;
-  if (singleObject) return { keys: isPlainObject(value) ? Object.keys(value) : [], json: raw, isPost: true, singleObject };
+  if (singleObject) {
+    return { keys: isPlainObject(value) ? Object.keys(value) : [], json: raw, isPost: true, singleObject };
+  }
   if (Array.isArray(value)) {
     // PostgREST calls the function with the first object of an array body.
     value = value[0] ?? {};
@@ -72,7 +87,8 @@ function matches(r: Routine, args: CallArgs): boolean {
   return r.params.every((p) => p.hasDefault || args.keys.includes(p.name));
 }
 
-const singleUnnamedJson = (r: Routine) => r.params.length === 1 && r.params[0].name === '' && isJsonType(r.params[0].type);
+const singleUnnamedJson = (r: Routine) =>
+  r.params.length === 1 && r.params[0].name === '' && isJsonType(r.params[0].type);
 
 function resolve(ctx: RequestContext, name: string, args: CallArgs): Routine | RestError {
   const candidates = ctx.cache.routines.get(cacheKey(ctx.schema, name)) ?? [];
@@ -86,21 +102,38 @@ function resolve(ctx: RequestContext, name: string, args: CallArgs): Routine | R
 }
 
 function ambiguous(routines: Routine[]): RestError {
-  const list = routines.map((r) => `${r.schema}.${r.name}(${r.params.map((p) => `${p.name} => ${p.type}`).join(', ')})`);
-  return new RestError(300, 'PGRST203', `Could not choose the best candidate function between: ${list.join(', ')}`, null,
-    'Try renaming the parameters or the function itself in the database so function overloading can be resolved');
+  const list = routines.map((r) =>
+    `${r.schema}.${r.name}(${r.params.map((p) => `${p.name} => ${p.type}`).join(', ')})`
+  );
+  return new RestError(
+    300,
+    'PGRST203',
+    `Could not choose the best candidate function between: ${list.join(', ')}`,
+    null,
+    'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
+  );
 }
 
 function notFound(ctx: RequestContext, name: string, args: CallArgs, overloads: Routine[]): RestError {
   const fn = `${ctx.schema}.${name}`;
   if (args.singleObject) {
-    return new RestError(404, 'PGRST202', `Could not find the function ${fn} in the schema cache`,
-      `Searched for the function ${fn} with a single json/jsonb parameter, but no matches were found in the schema cache.`);
+    return new RestError(
+      404,
+      'PGRST202',
+      `Could not find the function ${fn} in the schema cache`,
+      `Searched for the function ${fn} with a single json/jsonb parameter, but no matches were found in the schema cache.`,
+    );
   }
   const keys = [...args.keys].sort();
-  const message = `Could not find the function ${fn}${keys.length ? `(${keys.join(', ')})` : ' without parameters'} in the schema cache`;
-  const withParams = keys.length ? ` with parameter${keys.length > 1 ? 's' : ''} ${keys.join(', ')}` : ' without parameters';
-  const details = `Searched for the function ${fn}${withParams}${args.isPost ? ' or with a single unnamed json/jsonb parameter' : ''}, but no matches were found in the schema cache.`;
+  const message = `Could not find the function ${fn}${
+    keys.length ? `(${keys.join(', ')})` : ' without parameters'
+  } in the schema cache`;
+  const withParams = keys.length
+    ? ` with parameter${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`
+    : ' without parameters';
+  const details = `Searched for the function ${fn}${withParams}${
+    args.isPost ? ' or with a single unnamed json/jsonb parameter' : ''
+  }, but no matches were found in the schema cache.`;
   let hint: string | null = null;
   if (overloads.length === 0) {
     const names: string[] = [];
@@ -119,16 +152,21 @@ function notFound(ctx: RequestContext, name: string, args: CallArgs, overloads: 
 function callSource(routine: Routine, args: CallArgs, p: Params): string {
   const fn = qualified(routine.schema, routine.name);
   const scalar = routine.shape !== 'composite' && routine.shape !== 'setof-composite';
-  const wrap = (call: string, record?: string) => scalar
-    ? `SELECT ${call} AS pgrst_scalar${record ? ' FROM ' + record : ''}`
-    : `SELECT pgrst_call.* FROM ${record ? record + ', LATERAL ' : ''}${call} pgrst_call`;
+  const wrap = (call: string, record?: string) =>
+    scalar
+      ? `SELECT ${call} AS pgrst_scalar${record ? ' FROM ' + record : ''}`
+      : `SELECT pgrst_call.* FROM ${record ? record + ', LATERAL ' : ''}${call} pgrst_call`;
   if (routine.params.length === 0) return wrap(`${fn}()`);
   const wholeBody = args.singleObject || (routine.params.length === 1 && routine.params[0].name === '');
   if (wholeBody) return wrap(`${fn}(${p.add(args.json)}::${routine.params[0].type})`);
   const used = routine.params.filter((prm) => args.keys.includes(prm.name));
   if (used.length === 0) return wrap(`${fn}()`);
-  const record = `json_to_record(${p.add(args.json)}::json) AS pgrst_body(${used.map((prm) => `${ident(prm.name)} ${prm.type}`).join(', ')})`;
-  const named = used.map((prm) => `${prm.variadic ? 'VARIADIC ' : ''}${ident(prm.name)} := pgrst_body.${ident(prm.name)}`).join(', ');
+  const record = `json_to_record(${p.add(args.json)}::json) AS pgrst_body(${
+    used.map((prm) => `${ident(prm.name)} ${prm.type}`).join(', ')
+  })`;
+  const named = used.map((prm) =>
+    `${prm.variadic ? 'VARIADIC ' : ''}${ident(prm.name)} := pgrst_body.${ident(prm.name)}`
+  ).join(', ');
   return wrap(`${fn}(${named})`, record);
 }
 
@@ -147,15 +185,23 @@ async function call(ctx: RequestContext, routine: Routine, args: CallArgs, db: D
     return explainStatement(`(${src}) pgrst_source${whereSql('pgrst_source', ctx.params.where, ep)}`, ep.values);
   }, ctx.maxRows);
   const main: Statement = {
-    text: `WITH pgrst_source AS (${source}) SELECT ${count.totalExpr} AS total, pg_catalog.count(_postgrest_t)::text AS page_total, ` +
+    text:
+      `WITH pgrst_source AS (${source}) SELECT ${count.totalExpr} AS total, pg_catalog.count(_postgrest_t)::text AS page_total, ` +
       `${rpcBody(ctx, routine)} AS body, ${RESPONSE_GUCS} ` +
-      `FROM (SELECT ${items} FROM pgrst_source${where}${order}${limitOffsetSql(range.limit, range.offset, p)}) _postgrest_t`,
+      `FROM (SELECT ${items} FROM pgrst_source${where}${order}${
+        limitOffsetSql(range.limit, range.offset, p)
+      }) _postgrest_t`,
     params: p.values,
   };
   // A write whose result cannot be the single object asked for is undone, as PostgREST does.
-  const check = !readOnly && ctx.media.kind === 'object' ? (r: Row[][]) => singularCheck(ctx, Number(r[r.length - 1][0].page_total)) : undefined;
+  const check = !readOnly && ctx.media.kind === 'object'
+    ? (r: Row[][]) => singularCheck(ctx, Number(r[r.length - 1][0].page_total))
+    : undefined;
   const results = await db.run({
-    readOnly, settings: requestSettings(ctx), statements: count.explain ? [count.explain, main] : [main], check,
+    readOnly,
+    settings: requestSettings(ctx),
+    statements: count.explain ? [count.explain, main] : [main],
+    check,
   });
   const row = results[results.length - 1][0];
   if (routine.shape === 'void') {
@@ -179,11 +225,16 @@ function rpcBody(ctx: RequestContext, routine: Routine): string {
     case 'record':
       return `coalesce((json_agg(_postgrest_t.pgrst_scalar)->0)::text, 'null')`;
     case 'setof-scalar':
-      return single ? `coalesce((json_agg(_postgrest_t.pgrst_scalar)->0)::text, 'null')` : `coalesce(json_agg(_postgrest_t.pgrst_scalar), '[]')::text`;
+      return single
+        ? `coalesce((json_agg(_postgrest_t.pgrst_scalar)->0)::text, 'null')`
+        : `coalesce(json_agg(_postgrest_t.pgrst_scalar), '[]')::text`;
     case 'composite':
       return `coalesce((${strip('json_agg(_postgrest_t)->0')})::text, 'null')`;
     case 'setof-composite':
-      return single ? `coalesce((${strip('json_agg(_postgrest_t)->0')})::text, 'null')`
-        : `coalesce(${ctx.media.stripNulls ? 'json_agg(json_strip_nulls(to_json(_postgrest_t)))' : 'json_agg(_postgrest_t)'}, '[]')::text`;
+      return single
+        ? `coalesce((${strip('json_agg(_postgrest_t)->0')})::text, 'null')`
+        : `coalesce(${
+          ctx.media.stripNulls ? 'json_agg(json_strip_nulls(to_json(_postgrest_t)))' : 'json_agg(_postgrest_t)'
+        }, '[]')::text`;
   }
 }

@@ -5,7 +5,12 @@
 import type { Sql } from 'postgres';
 import { arrayLiteral } from './sql-builder.ts';
 
-export interface Column { name: string; type: string; hasDefault: boolean; generated: boolean }
+export interface Column {
+  name: string;
+  type: string;
+  hasDefault: boolean;
+  generated: boolean;
+}
 export interface Relation {
   schema: string;
   name: string;
@@ -30,13 +35,18 @@ export interface ForeignKey {
 
 export type ReturnShape =
   | 'void'
-  | 'scalar'          // single value: number, text, json, …
+  | 'scalar' // single value: number, text, json, …
   | 'setof-scalar'
-  | 'composite'       // one row: table type, composite type, OUT params
+  | 'composite' // one row: table type, composite type, OUT params
   | 'setof-composite' // rows: setof table, returns table(...)
-  | 'record';         // anonymous `returns record` without OUT params: called as a scalar
+  | 'record'; // anonymous `returns record` without OUT params: called as a scalar
 
-export interface RoutineParam { name: string; type: string; hasDefault: boolean; variadic: boolean }
+export interface RoutineParam {
+  name: string;
+  type: string;
+  hasDefault: boolean;
+  variadic: boolean;
+}
 export interface Routine {
   oid: string;
   schema: string;
@@ -47,8 +57,8 @@ export interface Routine {
 }
 
 export interface SchemaCache {
-  relations: Map<string, Relation>;           // key: schema.name
-  routines: Map<string, Routine[]>;           // key: schema.name (overloads)
+  relations: Map<string, Relation>; // key: schema.name
+  routines: Map<string, Routine[]>; // key: schema.name (overloads)
   roleSettings: Map<string, [string, string][]>;
   foreignKeys: ForeignKey[];
   loadedAt: number;
@@ -126,7 +136,9 @@ export async function loadSchemaCache(sql: Sql, schemas: string[]): Promise<Sche
   for (const r of rels) {
     const cols = JSON.parse(r.columns) as Column[];
     relations.set(cacheKey(r.schema, r.name), {
-      schema: r.schema, name: r.name, kind: r.kind,
+      schema: r.schema,
+      name: r.name,
+      kind: r.kind,
       columns: new Map(cols.map((c) => [c.name, c])),
       primaryKey: JSON.parse(r.pk),
       uniqueKeys: JSON.parse(r.uniques),
@@ -144,12 +156,17 @@ export async function loadSchemaCache(sql: Sql, schemas: string[]): Promise<Sche
       variadic: (p.variadic === true || p.variadic === 't') && i === raw.length - 1,
     }));
     const routine: Routine = {
-      oid: p.oid, schema: p.schema, name: p.name, params,
-      volatility: p.volatility, shape: returnShape(p),
+      oid: p.oid,
+      schema: p.schema,
+      name: p.name,
+      params,
+      volatility: p.volatility,
+      shape: returnShape(p),
     };
     const key = cacheKey(p.schema, p.name);
     const list = routines.get(key);
-    if (list) list.push(routine); else routines.set(key, [routine]);
+    if (list) list.push(routine);
+    else routines.set(key, [routine]);
   }
 
   const settableNames = new Set(settable.map((s) => s.name as string));
@@ -164,8 +181,13 @@ export async function loadSchemaCache(sql: Sql, schemas: string[]): Promise<Sche
   }
   for (const [role, settings] of byRole) roleSettings.set(role, [...settings]);
   const foreignKeys: ForeignKey[] = fks.map((f) => ({
-    name: f.name, schema: f.schema, table: f.table, columns: JSON.parse(f.columns),
-    refSchema: f.ref_schema, refTable: f.ref_table, refColumns: JSON.parse(f.ref_columns),
+    name: f.name,
+    schema: f.schema,
+    table: f.table,
+    columns: JSON.parse(f.columns),
+    refSchema: f.ref_schema,
+    refTable: f.ref_table,
+    refColumns: JSON.parse(f.ref_columns),
   }));
   return { relations, routines, roleSettings, foreignKeys, loadedAt: Date.now() };
 }
@@ -182,7 +204,13 @@ function returnShape(p: Record<string, unknown>): ReturnShape {
 }
 
 /** Cheap check used on a cache miss: does the catalog now hold something the cache lacks? */
-export async function catalogDiffers(sql: Sql, cache: SchemaCache, kind: 'relation' | 'routine', schema: string, name: string): Promise<boolean> {
+export async function catalogDiffers(
+  sql: Sql,
+  cache: SchemaCache,
+  kind: 'relation' | 'routine',
+  schema: string,
+  name: string,
+): Promise<boolean> {
   if (kind === 'relation') {
     const [row] = await sql.unsafe(
       `select coalesce((select string_agg(a.attname, ',' order by a.attnum) from pg_attribute a
@@ -199,6 +227,8 @@ export async function catalogDiffers(sql: Sql, cache: SchemaCache, kind: 'relati
      join pg_namespace n on n.oid = p.pronamespace where n.nspname = $1 and p.proname = $2 and p.prokind = 'f'`,
     [schema, name],
   );
-  const cached = (cache.routines.get(cacheKey(schema, name)) ?? []).map((r) => r.oid).sort((a, b) => Number(a) - Number(b)).join(',');
+  const cached = (cache.routines.get(cacheKey(schema, name)) ?? []).map((r) => r.oid).sort((a, b) =>
+    Number(a) - Number(b)
+  ).join(',');
   return cached !== row.oids;
 }

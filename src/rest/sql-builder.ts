@@ -2,7 +2,7 @@
 // client-supplied value travels as a bound parameter (untyped, so Postgres infers the column's
 // type as PostgREST relies on), which is what keeps filters and columns injection-proof.
 import { notSupported, queryParamError } from './errors.ts';
-import { OPERATORS, type Field, type Filter, type LogicNode, type OrderTerm, type SelectItem } from './query-params.ts';
+import { type Field, type Filter, type LogicNode, OPERATORS, type OrderTerm, type SelectItem } from './query-params.ts';
 
 export class Params {
   readonly values: (string | null)[] = [];
@@ -19,7 +19,8 @@ export const qualified = (schema: string, name: string): string => ident(schema)
 export function fieldSql(qualifier: string, field: Field, params: Params): string {
   let sql = (qualifier ? qualifier + '.' : '') + ident(field.name);
   for (const step of field.path) {
-    sql += step.arrow + (typeof step.key === 'number' ? params.add(String(step.key)) + '::int' : params.add(step.key) + '::text');
+    sql += step.arrow +
+      (typeof step.key === 'number' ? params.add(String(step.key)) + '::int' : params.add(step.key) + '::text');
   }
   return sql;
 }
@@ -36,7 +37,8 @@ export function selectItemSql(item: SelectItem, qualifier: string, params: Param
   if (item.kind === 'embed') throw notSupported(`Resource embedding ('${item.target}(...)') on function results`);
   let sql = fieldSql(qualifier, item.field, params);
   if (item.cast) sql = `${sql}::${item.cast}`;
-  const alias = item.alias ?? (item.field.path.length ? defaultAlias(item.field) : item.cast ? item.field.name : undefined);
+  const alias = item.alias ??
+    (item.field.path.length ? defaultAlias(item.field) : item.cast ? item.field.name : undefined);
   return alias === undefined ? sql : `${sql} AS ${ident(alias)}`;
 }
 
@@ -50,7 +52,12 @@ export function arrayLiteral(values: string[]): string {
   return '{' + values.map((v) => '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"').join(',') + '}';
 }
 
-const FTS_FUNCTIONS: Record<string, string> = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' };
+const FTS_FUNCTIONS: Record<string, string> = {
+  fts: 'to_tsquery',
+  plfts: 'plainto_tsquery',
+  phfts: 'phraseto_tsquery',
+  wfts: 'websearch_to_tsquery',
+};
 
 export function filterSql(qualifier: string, f: Filter, params: Params): string {
   const col = fieldSql(qualifier, f.field, params);
@@ -61,9 +68,17 @@ export function filterSql(qualifier: string, f: Filter, params: Params): string 
       sql = `${col} = ANY(${params.add(arrayLiteral(value as string[]))})`;
       break;
     case 'is':
-      sql = `${col} IS ${({ null: 'NULL', not_null: 'NOT NULL', true: 'TRUE', false: 'FALSE', unknown: 'UNKNOWN' } as Record<string, string>)[value as string]}`;
+      sql = `${col} IS ${
+        ({ null: 'NULL', not_null: 'NOT NULL', true: 'TRUE', false: 'FALSE', unknown: 'UNKNOWN' } as Record<
+          string,
+          string
+        >)[value as string]
+      }`;
       break;
-    case 'fts': case 'plfts': case 'phfts': case 'wfts': {
+    case 'fts':
+    case 'plfts':
+    case 'phfts':
+    case 'wfts': {
       const fn = FTS_FUNCTIONS[f.op];
       const q = params.add(value as string);
       sql = f.ftsConfig !== undefined
@@ -73,7 +88,9 @@ export function filterSql(qualifier: string, f: Filter, params: Params): string 
     }
     default: {
       const op = OPERATORS[f.op];
-      if (!op) throw queryParamError(`"failed to parse filter (${f.op})" (line 1, column 1)`, `unknown operator "${f.op}"`);
+      if (!op) {
+        throw queryParamError(`"failed to parse filter (${f.op})" (line 1, column 1)`, `unknown operator "${f.op}"`);
+      }
       let v = value as string;
       if (f.op === 'like' || f.op === 'ilike') v = v.replace(/\*/g, '%');
       sql = f.modifier ? `${col} ${op} ${f.modifier.toUpperCase()}(${params.add(v)})` : `${col} ${op} ${params.add(v)}`;
@@ -97,9 +114,11 @@ export function whereSql(qualifier: string, where: LogicNode[], params: Params):
 
 export function orderSql(qualifier: string, order: OrderTerm[], params: Params): string {
   if (order.length === 0) return '';
-  return ' ORDER BY ' + order.map((t) =>
-    fieldSql(qualifier, t.field, params) + (t.dir ? ' ' + t.dir.toUpperCase() : '') + (t.nulls ? ' NULLS ' + t.nulls.toUpperCase() : ''),
-  ).join(', ');
+  return ' ORDER BY ' +
+    order.map((t) =>
+      fieldSql(qualifier, t.field, params) + (t.dir ? ' ' + t.dir.toUpperCase() : '') +
+      (t.nulls ? ' NULLS ' + t.nulls.toUpperCase() : '')
+    ).join(', ');
 }
 
 /** Bound rather than inlined: every distinct page would otherwise be a new prepared statement. */
@@ -108,6 +127,5 @@ export function limitOffsetSql(limit: number | undefined, offset: number, params
     (offset > 0 ? ` OFFSET ${params.add(String(offset))}::bigint` : '');
 }
 
-export const RESPONSE_GUCS =
-  "nullif(current_setting('response.headers', true), '') AS response_headers, " +
+export const RESPONSE_GUCS = "nullif(current_setting('response.headers', true), '') AS response_headers, " +
   "nullif(current_setting('response.status', true), '') AS response_status";

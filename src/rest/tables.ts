@@ -3,17 +3,23 @@
 // count, aggregated JSON body and the response GUCs).
 import { explainStatement, planCount, resolveTotal } from './counting.ts';
 import {
-  effectiveRange, finish, isPlainObject, num, readOutcome, readPayload, requestSettings, singularCheck,
-  contentRange, type RequestContext,
+  contentRange,
+  effectiveRange,
+  finish,
+  isPlainObject,
+  num,
+  readOutcome,
+  readPayload,
+  type RequestContext,
+  requestSettings,
+  singularCheck,
 } from './context.ts';
 import type { Database, Row, Statement, TxSpec } from './db.ts';
 import { invalidBody, notSupported, RestError } from './errors.ts';
 import { planSelect } from './embedding.ts';
 import { parseRangeHeader } from './query-params.ts';
 import type { Relation } from './schema-cache.ts';
-import {
-  ident, limitOffsetSql, orderSql, Params, qualified, RESPONSE_GUCS, whereSql,
-} from './sql-builder.ts';
+import { ident, limitOffsetSql, orderSql, Params, qualified, RESPONSE_GUCS, whereSql } from './sql-builder.ts';
 
 type RunTx = (spec: TxSpec) => Promise<Row[][]>;
 
@@ -56,8 +62,13 @@ async function read(ctx: RequestContext, rel: Relation, run: RunTx): Promise<voi
     return explainStatement(q + joins + whereSql(q, ctx.params.where, ep), ep.values);
   }, ctx.maxRows);
   const main: Statement = {
-    text: `SELECT ${count.totalExpr} AS total, pg_catalog.count(_postgrest_t)::text AS page_total, ${bodyExpr(ctx)} AS body, ${RESPONSE_GUCS} ` +
-      `FROM (SELECT ${plan.items} FROM ${q}${plan.joins}${where}${order}${limitOffsetSql(range.limit, range.offset, p)}) _postgrest_t`,
+    text:
+      `SELECT ${count.totalExpr} AS total, pg_catalog.count(_postgrest_t)::text AS page_total, ${
+        bodyExpr(ctx)
+      } AS body, ${RESPONSE_GUCS} ` +
+      `FROM (SELECT ${plan.items} FROM ${q}${plan.joins}${where}${order}${
+        limitOffsetSql(range.limit, range.offset, p)
+      }) _postgrest_t`,
     params: p.values,
   };
   const results = await run({
@@ -82,7 +93,10 @@ async function columnsExist(ctx: RequestContext, rel: Relation, names: Iterable<
     if (current.columns.has(name)) continue;
     if (await ctx.refresh('relation', rel.name)) {
       const fresh = ctx.cache.relations.get(rel.schema + '\u0000' + rel.name);
-      if (fresh) { current = fresh; if (current.columns.has(name)) continue; }
+      if (fresh) {
+        current = fresh;
+        if (current.columns.has(name)) continue;
+      }
     }
     throw new RestError(400, 'PGRST204', `Could not find the '${name}' column of '${rel.name}' in the schema cache`);
   }
@@ -105,18 +119,37 @@ function mutationShape(ctx: RequestContext, rowRef: string, pkCols: string[], up
   if (upsertMerge) {
     // xmax = 0 marks rows this statement inserted (not updated): 201 vs 200.
     return wantsBody(ctx) || (ctx.prefs.return === 'headers-only' && pkCols.length)
-      ? { returning: `${rowRef} AS pgrst_row, ${rowRef}.xmax = 0 AS pgrst_inserted`, rowsFrom: '(SELECT (pgrst_row).* FROM pgrst_mut) pgrst_source', insertedExpr: '(SELECT pg_catalog.count(*) FROM pgrst_mut WHERE pgrst_inserted)::text' }
-      : { returning: `${rowRef}.xmax = 0 AS pgrst_inserted`, rowsFrom: 'pgrst_mut pgrst_source', insertedExpr: '(SELECT pg_catalog.count(*) FROM pgrst_mut WHERE pgrst_inserted)::text' };
+      ? {
+        returning: `${rowRef} AS pgrst_row, ${rowRef}.xmax = 0 AS pgrst_inserted`,
+        rowsFrom: '(SELECT (pgrst_row).* FROM pgrst_mut) pgrst_source',
+        insertedExpr: '(SELECT pg_catalog.count(*) FROM pgrst_mut WHERE pgrst_inserted)::text',
+      }
+      : {
+        returning: `${rowRef}.xmax = 0 AS pgrst_inserted`,
+        rowsFrom: 'pgrst_mut pgrst_source',
+        insertedExpr: '(SELECT pg_catalog.count(*) FROM pgrst_mut WHERE pgrst_inserted)::text',
+      };
   }
   if (wantsBody(ctx)) return { returning: `${rowRef}.*`, rowsFrom: 'pgrst_mut pgrst_source', insertedExpr: 'NULL' };
   if (ctx.prefs.return === 'headers-only' && pkCols.length) {
-    return { returning: pkCols.map((c) => `${rowRef}.${ident(c)}`).join(', '), rowsFrom: 'pgrst_mut pgrst_source', insertedExpr: 'NULL' };
+    return {
+      returning: pkCols.map((c) => `${rowRef}.${ident(c)}`).join(', '),
+      rowsFrom: 'pgrst_mut pgrst_source',
+      insertedExpr: 'NULL',
+    };
   }
   return { returning: '1', rowsFrom: 'pgrst_mut pgrst_source', insertedExpr: 'NULL' };
 }
 
 /** `ctes` ends with `pgrst_mut AS (…)`; data-modifying CTEs must all sit at the top level. */
-function mutationStatement(ctx: RequestContext, rel: Relation, ctes: string, shape: MutationShape, p: Params, pkCols: string[]): Statement {
+function mutationStatement(
+  ctx: RequestContext,
+  rel: Relation,
+  ctes: string,
+  shape: MutationShape,
+  p: Params,
+  pkCols: string[],
+): Statement {
   let select: string;
   let body: string;
   if (wantsBody(ctx)) {
@@ -149,7 +182,12 @@ function writeCheck(ctx: RequestContext): ((r: Row[][]) => RestError | null) | u
       if (e) return e;
     }
     if (max !== undefined && n > max) {
-      return new RestError(400, 'PGRST124', 'Query result exceeds max-affected preference constraint', `The query affects ${n} rows`);
+      return new RestError(
+        400,
+        'PGRST124',
+        'Query result exceeds max-affected preference constraint',
+        `The query affects ${n} rows`,
+      );
     }
     return null;
   };
@@ -172,35 +210,46 @@ async function insert(ctx: RequestContext, relIn: Relation, run: RunTx): Promise
   const resolution = ctx.prefs.resolution;
   const conflictCols = resolution ? (ctx.params.onConflict ?? rel.primaryKey) : [];
   if (ctx.params.onConflict) await columnsExist(ctx, rel, ctx.params.onConflict);
-  const upsertMerge = resolution === 'merge-duplicates' && conflictCols.length > 0 && (rel.kind === 'r' || rel.kind === 'p');
+  const upsertMerge = resolution === 'merge-duplicates' && conflictCols.length > 0 &&
+    (rel.kind === 'r' || rel.kind === 'p');
 
   // Without `missing=default` absent keys become NULL (one column list for all rows); with it,
   // each group of rows sharing a key set gets its own INSERT so omitted columns take defaults.
   const groups = new Map<string, string[]>();
-  if (ctx.prefs.missing === 'default') for (const ks of keySets) groups.set([...ks].sort().join('\u0000'), ks);
+  if (ctx.prefs.missing === 'default') { for (const ks of keySets) groups.set([...ks].sort().join('\u0000'), ks); }
   else groups.set('', allKeys);
 
   const p = new Params();
   const shape = mutationShape(ctx, 'pgrst_ins_t', rel.primaryKey, upsertMerge);
   const signature = (cols: string[]) => [...cols].sort().join('\u0000');
   const inserts = [...groups.values()].map((cols) => {
-    const payloadParam = groups.size === 1 ? p.add(rawArray) : p.add(JSON.stringify(rows.filter((_, i) => signature(keySets[i]) === signature(cols))));
+    const payloadParam = groups.size === 1
+      ? p.add(rawArray)
+      : p.add(JSON.stringify(rows.filter((_, i) => signature(keySets[i]) === signature(cols))));
     const colList = cols.map(ident).join(', ');
     let sqlText = `INSERT INTO ${q} AS pgrst_ins_t${cols.length ? ` (${colList})` : ''} SELECT ${colList} ` +
       `FROM json_populate_recordset(NULL::${q}, ${payloadParam}::json) pgrst_body`;
     if (resolution && conflictCols.length) {
-      sqlText += ` ON CONFLICT (${conflictCols.map(ident).join(', ')}) ` + (resolution === 'ignore-duplicates' || cols.length === 0
-        ? 'DO NOTHING'
-        : 'DO UPDATE SET ' + cols.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', '));
+      sqlText += ` ON CONFLICT (${conflictCols.map(ident).join(', ')}) ` +
+        (resolution === 'ignore-duplicates' || cols.length === 0
+          ? 'DO NOTHING'
+          : 'DO UPDATE SET ' + cols.map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', '));
     }
     return `${sqlText} RETURNING ${shape.returning}`;
   });
   const ctes = inserts.length === 1
     ? `pgrst_mut AS (${inserts[0]})`
-    : `${inserts.map((s, i) => `pgrst_g${i} AS (${s})`).join(', ')}, pgrst_mut AS (${inserts.map((_, i) => `SELECT * FROM pgrst_g${i}`).join(' UNION ALL ')})`;
+    : `${inserts.map((s, i) => `pgrst_g${i} AS (${s})`).join(', ')}, pgrst_mut AS (${
+      inserts.map((_, i) => `SELECT * FROM pgrst_g${i}`).join(' UNION ALL ')
+    })`;
 
   const statement = mutationStatement(ctx, rel, ctes, shape, p, rel.primaryKey);
-  const [[row]] = await run({ readOnly: false, settings: requestSettings(ctx), statements: [statement], check: writeCheck(ctx) });
+  const [[row]] = await run({
+    readOnly: false,
+    settings: requestSettings(ctx),
+    statements: [statement],
+    check: writeCheck(ctx),
+  });
   const n = Number(row.page_total);
   const counted = ctx.prefs.count ? n : null;
   const status = upsertMerge && num(row.inserted) === 0 && n > 0 ? 200 : 201;
@@ -211,8 +260,11 @@ async function insert(ctx: RequestContext, relIn: Relation, run: RunTx): Promise
     extraHeaders.Location = `/${encodeURIComponent(rel.name)}?${qs}`;
   }
   finish(ctx, {
-    status, row, body: wantsBody(ctx) ? row.body ?? '' : null,
-    contentRange: contentRange(1, 0, counted), extraHeaders,
+    status,
+    row,
+    body: wantsBody(ctx) ? row.body ?? '' : null,
+    contentRange: contentRange(1, 0, counted),
+    extraHeaders,
   });
 }
 
@@ -254,11 +306,18 @@ function rejectLimits(ctx: RequestContext): void {
 }
 
 async function finishChange(ctx: RequestContext, run: RunTx, statement: Statement): Promise<void> {
-  const [[row]] = await run({ readOnly: false, settings: requestSettings(ctx), statements: [statement], check: writeCheck(ctx) });
+  const [[row]] = await run({
+    readOnly: false,
+    settings: requestSettings(ctx),
+    statements: [statement],
+    check: writeCheck(ctx),
+  });
   const n = Number(row.page_total);
   const body = wantsBody(ctx);
   finish(ctx, {
-    status: body ? 200 : 204, row, body: body ? row.body ?? '' : null,
+    status: body ? 200 : 204,
+    row,
+    body: body ? row.body ?? '' : null,
     contentRange: contentRange(0, n - 1, ctx.prefs.count ? n : null),
   });
 }

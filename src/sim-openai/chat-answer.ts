@@ -1,5 +1,5 @@
 import { estimateTokens, fnv1a, shortHash, takeCodePoints } from './determinism.ts';
-import { type ChatRequest, type ToolDefinition, lastUserMessage, promptText } from './chat-request.ts';
+import { type ChatRequest, lastUserMessage, promptText, type ToolDefinition } from './chat-request.ts';
 import { sampleFromSchema } from './schema-sample.ts';
 
 export const REFUSE_MARKER = '[[refuse]]';
@@ -80,7 +80,9 @@ export function answerChat(req: ChatRequest, variant = 0): ChatAnswer {
 
   const tool = chooseToolCall(req, lastUser);
   if (tool) {
-    const args = JSON.stringify(sampleFromSchema(tool.function!.parameters ?? { type: 'object', properties: {} }, hash));
+    const args = JSON.stringify(
+      sampleFromSchema(tool.function!.parameters ?? { type: 'object', properties: {} }, hash),
+    );
     const call: ToolCall = {
       id: `call_${shortHash(`${hash}|${tool.function!.name}`, 24)}`,
       type: 'function',
@@ -118,7 +120,11 @@ function finish(
     refusal,
     toolCalls,
     finishReason,
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
   };
 }
 
@@ -162,17 +168,27 @@ const TOKEN_PATTERN = /\s*\S+|\s+$/gu;
 export function tokenLogprobs(text: string, opts: LogprobOptions) {
   if (!opts.logprobs) return null;
   const top = Math.min(Math.max(opts.top_logprobs ?? 0, 0), 20);
-  const entry = (token: string, logprob: number) => ({ token, logprob, bytes: Array.from(new TextEncoder().encode(token)) });
+  const entry = (token: string, logprob: number) => ({
+    token,
+    logprob,
+    bytes: Array.from(new TextEncoder().encode(token)),
+  });
   return (text.match(TOKEN_PATTERN) ?? []).map((token) => {
     const logprob = -((fnv1a(token) % 1000) / 4000);
-    const alternatives = Array.from({ length: top }, (_, i) => entry(i === 0 ? token : `${token.trim()}_${i}`, i === 0 ? logprob : logprob - i));
+    const alternatives = Array.from(
+      { length: top },
+      (_, i) => entry(i === 0 ? token : `${token.trim()}_${i}`, i === 0 ? logprob : logprob - i),
+    );
     return { ...entry(token, logprob), top_logprobs: alternatives };
   });
 }
 
 function choiceLogprobs(answer: ChatAnswer, opts: LogprobOptions) {
   if (!opts.logprobs) return null;
-  return { content: answer.content === null ? null : tokenLogprobs(answer.content, opts), refusal: answer.refusal === null ? null : tokenLogprobs(answer.refusal, opts) };
+  return {
+    content: answer.content === null ? null : tokenLogprobs(answer.content, opts),
+    refusal: answer.refusal === null ? null : tokenLogprobs(answer.refusal, opts),
+  };
 }
 
 function totalUsage(answers: ChatAnswer[]): Usage {
@@ -210,12 +226,22 @@ function usageWithDetails(usage: Usage) {
   return {
     ...usage,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
 /** Chunk sequence as OpenAI streams it: per choice a role delta, content deltas, a finish delta; then an optional usage-only chunk. */
-export function toChunks(answer: ChatAnswer | ChatAnswer[], meta: CompletionMeta, includeUsage: boolean, opts: LogprobOptions = {}): object[] {
+export function toChunks(
+  answer: ChatAnswer | ChatAnswer[],
+  meta: CompletionMeta,
+  includeUsage: boolean,
+  opts: LogprobOptions = {},
+): object[] {
   const answers = Array.isArray(answer) ? answer : [answer];
   const base = {
     id: meta.id,
@@ -235,7 +261,9 @@ export function toChunks(answer: ChatAnswer | ChatAnswer[], meta: CompletionMeta
     if (a.toolCalls) {
       a.toolCalls.forEach((call, index) => {
         const head = { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } };
-        chunks.push(chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [head] } : { tool_calls: [head] }));
+        chunks.push(
+          chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [head] } : { tool_calls: [head] }),
+        );
         for (const piece of splitDeltas(call.function.arguments)) {
           chunks.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
         }
@@ -243,12 +271,24 @@ export function toChunks(answer: ChatAnswer | ChatAnswer[], meta: CompletionMeta
     } else if (a.refusal !== null) {
       chunks.push(chunk({ role: 'assistant', refusal: '' }));
       for (const piece of splitDeltas(a.refusal)) {
-        chunks.push(chunk({ refusal: piece }, null, opts.logprobs ? { content: null, refusal: tokenLogprobs(piece, opts) } : null));
+        chunks.push(
+          chunk(
+            { refusal: piece },
+            null,
+            opts.logprobs ? { content: null, refusal: tokenLogprobs(piece, opts) } : null,
+          ),
+        );
       }
     } else {
       chunks.push(chunk({ role: 'assistant', content: '', refusal: null }));
       for (const piece of splitDeltas(a.content ?? '')) {
-        chunks.push(chunk({ content: piece }, null, opts.logprobs ? { content: tokenLogprobs(piece, opts), refusal: null } : null));
+        chunks.push(
+          chunk(
+            { content: piece },
+            null,
+            opts.logprobs ? { content: tokenLogprobs(piece, opts), refusal: null } : null,
+          ),
+        );
       }
     }
     chunks.push(chunk({}, a.finishReason));

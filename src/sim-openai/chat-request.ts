@@ -50,7 +50,11 @@ export function validateChatRequest(body: unknown): OpenAIErrorFields | null {
   }
   const format = req.response_format as { type?: unknown; json_schema?: { schema?: unknown } } | undefined | null;
   if (format && format.type === 'json_schema' && (!format.json_schema || typeof format.json_schema !== 'object')) {
-    return invalid("Missing required parameter: 'response_format.json_schema'.", 'response_format.json_schema', 'missing_required_parameter');
+    return invalid(
+      "Missing required parameter: 'response_format.json_schema'.",
+      'response_format.json_schema',
+      'missing_required_parameter',
+    );
   }
   for (const key of ['max_tokens', 'max_completion_tokens'] as const) {
     const v = req[key];
@@ -70,7 +74,12 @@ export function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((part) => (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : ''))
+    .map((
+      part,
+    ) => (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string'
+      ? (part as { text: string }).text
+      : '')
+    )
     .filter((t) => t !== '')
     .join('\n');
 }

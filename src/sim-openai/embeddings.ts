@@ -15,10 +15,14 @@ export interface EmbeddingRequest {
 }
 
 export function validateEmbeddingRequest(body: unknown): OpenAIErrorFields | null {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return invalid('The request body must be a JSON object.', null);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    return invalid('The request body must be a JSON object.', null);
+  }
   const req = body as Record<string, unknown>;
   if (typeof req.model !== 'string' || req.model === '') return invalid('you must provide a model parameter', 'model');
-  if (!isValidInput(req.input)) return invalid("'input' must be a string, an array of strings, or token arrays.", 'input');
+  if (!isValidInput(req.input)) {
+    return invalid("'input' must be a string, an array of strings, or token arrays.", 'input');
+  }
   const dims = req.dimensions;
   if (dims !== undefined && (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 1 || dims > MAX_DIMS)) {
     return invalid(`'dimensions' must be an integer between 1 and ${MAX_DIMS}.`, 'dimensions');
@@ -91,11 +95,15 @@ export function embeddingResponse(req: EmbeddingRequest) {
   const data = texts.map((text, index) => {
     promptTokens += estimateTokens(text);
     const vector = embedText(text, dims);
-    const embedding =
-      req.encoding_format === 'base64'
-        ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64')
-        : Array.from(vector);
+    const embedding = req.encoding_format === 'base64'
+      ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64')
+      : Array.from(vector);
     return { object: 'embedding' as const, index, embedding };
   });
-  return { object: 'list' as const, data, model: req.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
+  return {
+    object: 'list' as const,
+    data,
+    model: req.model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  };
 }

@@ -23,8 +23,8 @@ export class FaultQueue {
     const list = Array.isArray(body)
       ? body
       : body && typeof body === 'object' && Array.isArray((body as { faults?: unknown }).faults)
-        ? (body as { faults: unknown[] }).faults
-        : [body];
+      ? (body as { faults: unknown[] }).faults
+      : [body];
     const parsed = list.map(parseFault);
     this.entries.push(...parsed);
     return parsed;
@@ -54,7 +54,9 @@ function parseFault(raw: unknown): QueuedFault {
   if (!raw || typeof raw !== 'object') throw new FaultParseError('each fault must be a JSON object');
   const f = raw as Record<string, unknown>;
   const count = f.count === undefined ? 1 : f.count;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) throw new FaultParseError('fault.count must be a positive integer');
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
+    throw new FaultParseError('fault.count must be a positive integer');
+  }
   if (f.match !== undefined && typeof f.match !== 'string') throw new FaultParseError('fault.match must be a string');
   const match = f.match as string | undefined;
   return { fault: faultOf(f), remaining: count, ...(match !== undefined ? { match } : {}) };
@@ -91,7 +93,9 @@ function faultOf(f: Record<string, unknown>): Fault {
       return { type: 'cut_stream', afterChunks: after };
     }
     default:
-      throw new FaultParseError(`unknown fault type ${JSON.stringify(f.type)} (expected status, delay, malformed or cut_stream)`);
+      throw new FaultParseError(
+        `unknown fault type ${JSON.stringify(f.type)} (expected status, delay, malformed or cut_stream)`,
+      );
   }
 }
 
@@ -100,13 +104,43 @@ export function statusFaultError(fault: Extract<Fault, { type: 'status' }>) {
   const defaults: Record<number, { message: string; type: string; code: string | null }> = {
     400: { message: 'Simulated bad request.', type: 'invalid_request_error', code: null },
     401: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' },
-    403: { message: 'You are not allowed to access this resource.', type: 'invalid_request_error', code: 'unsupported_country_region_territory' },
-    404: { message: 'The model does not exist or you do not have access to it.', type: 'invalid_request_error', code: 'model_not_found' },
-    429: { message: 'Rate limit reached for requests (simulated). Please try again later.', type: 'requests', code: 'rate_limit_exceeded' },
-    500: { message: 'The server had an error while processing your request. Sorry about that! (simulated)', type: 'server_error', code: null },
+    403: {
+      message: 'You are not allowed to access this resource.',
+      type: 'invalid_request_error',
+      code: 'unsupported_country_region_territory',
+    },
+    404: {
+      message: 'The model does not exist or you do not have access to it.',
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+    },
+    429: {
+      message: 'Rate limit reached for requests (simulated). Please try again later.',
+      type: 'requests',
+      code: 'rate_limit_exceeded',
+    },
+    500: {
+      message: 'The server had an error while processing your request. Sorry about that! (simulated)',
+      type: 'server_error',
+      code: null,
+    },
     502: { message: 'Bad gateway (simulated).', type: 'server_error', code: null },
-    503: { message: 'The engine is currently overloaded, please try again later. (simulated)', type: 'server_error', code: null },
+    503: {
+      message: 'The engine is currently overloaded, please try again later. (simulated)',
+      type: 'server_error',
+      code: null,
+    },
   };
-  const d = defaults[fault.status] ?? { message: `Simulated error with status ${fault.status}.`, type: fault.status >= 500 ? 'server_error' : 'invalid_request_error', code: null };
-  return { message: fault.message ?? d.message, type: fault.errorType ?? d.type, param: null, code: fault.code ?? d.code };
+  const d = defaults[fault.status] ??
+    {
+      message: `Simulated error with status ${fault.status}.`,
+      type: fault.status >= 500 ? 'server_error' : 'invalid_request_error',
+      code: null,
+    };
+  return {
+    message: fault.message ?? d.message,
+    type: fault.errorType ?? d.type,
+    param: null,
+    code: fault.code ?? d.code,
+  };
 }

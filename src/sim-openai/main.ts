@@ -8,7 +8,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
-const sim = await startSimOpenAI({ port, ...(process.env.SIM_OPENAI_HOST ? { host: process.env.SIM_OPENAI_HOST } : {}) });
+const sim = await startSimOpenAI({
+  port,
+  ...(process.env.SIM_OPENAI_HOST ? { host: process.env.SIM_OPENAI_HOST } : {}),
+});
 console.log(`Simulated OpenAI listening at ${sim.url} (control endpoints under ${sim.origin}/_sim)`);
 
 let stopping = false;

@@ -38,7 +38,10 @@ class Sampler {
     }
     if (Array.isArray(schema.allOf) && schema.allOf.length > 0) {
       const { allOf, ...rest } = schema;
-      schema = (allOf as unknown[]).reduce<Schema>((acc, part) => mergeSchemas(acc, this.resolve(asSchema(part), depth)), rest);
+      schema = (allOf as unknown[]).reduce<Schema>(
+        (acc, part) => mergeSchemas(acc, this.resolve(asSchema(part), depth)),
+        rest,
+      );
       return this.sample(schema, path, name, depth + 1);
     }
 
@@ -100,7 +103,9 @@ class Sampler {
   private integer(schema: Schema, path: string): number {
     const [lo, hi] = integerBounds(schema);
     let value = lo + (this.hash(path) % (hi - lo + 1));
-    const step = typeof schema.multipleOf === 'number' && Number.isInteger(schema.multipleOf) && schema.multipleOf > 0 ? schema.multipleOf : 0;
+    const step = typeof schema.multipleOf === 'number' && Number.isInteger(schema.multipleOf) && schema.multipleOf > 0
+      ? schema.multipleOf
+      : 0;
     if (step) {
       const up = Math.ceil(value / step) * step;
       const down = Math.floor(value / step) * step;
@@ -158,7 +163,9 @@ class Sampler {
       case 'email':
         return `user${h % 10_000}@example.com`;
       case 'uuid':
-        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${
+          hex.slice(20, 32)
+        }`;
       case 'uri':
       case 'url':
       case 'iri':
@@ -189,7 +196,20 @@ class Sampler {
   }
 }
 
-const PATTERN_CANDIDATES = ['a', 'abc', 'A', 'ABC', '0', '1', '123', 'abc123', 'a-b', 'a_b', 'example', 'x@example.com'];
+const PATTERN_CANDIDATES = [
+  'a',
+  'abc',
+  'A',
+  'ABC',
+  '0',
+  '1',
+  '123',
+  'abc123',
+  'a-b',
+  'a_b',
+  'example',
+  'x@example.com',
+];
 
 function safeTest(pattern: string, value: string): boolean {
   try {
@@ -265,8 +285,16 @@ function exclusiveBound(schema: Schema, side: 'min' | 'max'): number | undefined
 function integerBounds(schema: Schema): [number, number] {
   const exclMin = exclusiveBound(schema, 'min');
   const exclMax = exclusiveBound(schema, 'max');
-  let lo = exclMin !== undefined ? Math.floor(exclMin) + 1 : num(schema.minimum) !== undefined ? Math.ceil(num(schema.minimum)!) : undefined;
-  let hi = exclMax !== undefined ? Math.ceil(exclMax) - 1 : num(schema.maximum) !== undefined ? Math.floor(num(schema.maximum)!) : undefined;
+  let lo = exclMin !== undefined
+    ? Math.floor(exclMin) + 1
+    : num(schema.minimum) !== undefined
+    ? Math.ceil(num(schema.minimum)!)
+    : undefined;
+  let hi = exclMax !== undefined
+    ? Math.ceil(exclMax) - 1
+    : num(schema.maximum) !== undefined
+    ? Math.floor(num(schema.maximum)!)
+    : undefined;
   if (lo === undefined && hi === undefined) [lo, hi] = [0, 100];
   else if (lo === undefined) lo = hi! - 100;
   else if (hi === undefined) hi = lo + 100;

@@ -13,10 +13,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { answerChoices, toChunks, toCompletion, type CompletionMeta, type LogprobOptions } from './chat-answer.ts';
-import { lastUserMessage, validateChatRequest, type ChatRequest } from './chat-request.ts';
-import { embeddingResponse, embeddingTexts, validateEmbeddingRequest, type EmbeddingRequest } from './embeddings.ts';
-import { FaultParseError, FaultQueue, statusFaultError, type Fault } from './faults.ts';
+import { answerChoices, type CompletionMeta, type LogprobOptions, toChunks, toCompletion } from './chat-answer.ts';
+import { type ChatRequest, lastUserMessage, validateChatRequest } from './chat-request.ts';
+import { type EmbeddingRequest, embeddingResponse, embeddingTexts, validateEmbeddingRequest } from './embeddings.ts';
+import { type Fault, FaultParseError, FaultQueue, statusFaultError } from './faults.ts';
 import { BodyTooLargeError, hasBearerToken, readBody, sendJson, sendOpenAIError, sleep } from './http-io.ts';
 import { modelList, SIM_MODELS } from './models.ts';
 import { SimStats } from './stats.ts';
@@ -53,7 +53,13 @@ const ID_PREFIX = randomBytes(4).toString('hex');
 export async function startSimOpenAI(opts: SimOpenAIOptions = {}): Promise<SimOpenAI> {
   const host = opts.host ?? '127.0.0.1';
   const latencyMs = opts.latencyMs ?? latencyFromEnv();
-  const state: SimState = { latencyMs, initialLatencyMs: latencyMs, faults: new FaultQueue(), stats: new SimStats(), nextId: 0 };
+  const state: SimState = {
+    latencyMs,
+    initialLatencyMs: latencyMs,
+    faults: new FaultQueue(),
+    stats: new SimStats(),
+    nextId: 0,
+  };
 
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
     route(state, req, res).catch((err: unknown) => {
@@ -116,7 +122,10 @@ async function route(state: SimState, req: IncomingMessage, res: ServerResponse)
     case 'GET /v1/models':
       return withAuth(req, res, () => sendJson(res, 200, modelList()));
     case 'GET /_sim/stats':
-      return sendJson(res, 200, { ...state.stats.snapshot(query.get('match') ?? undefined), ...simStatus(state, query.get('match')) });
+      return sendJson(res, 200, {
+        ...state.stats.snapshot(query.get('match') ?? undefined),
+        ...simStatus(state, query.get('match')),
+      });
     case 'GET /_sim/faults':
       return sendJson(res, 200, { faults: state.faults.pending() });
     case 'POST /_sim/faults':
@@ -139,17 +148,27 @@ async function route(state: SimState, req: IncomingMessage, res: ServerResponse)
   if (method === 'GET' && path.startsWith('/v1/models/')) {
     const id = decodeURIComponent(path.slice('/v1/models/'.length));
     const model = SIM_MODELS.find((m) => m.id === id);
-    return withAuth(req, res, () =>
-      model
-        ? sendJson(res, 200, model)
-        : sendOpenAIError(res, 404, { message: `The model '${id}' does not exist`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' }),
+    return withAuth(
+      req,
+      res,
+      () =>
+        model ? sendJson(res, 200, model) : sendOpenAIError(res, 404, {
+          message: `The model '${id}' does not exist`,
+          type: 'invalid_request_error',
+          param: 'model',
+          code: 'model_not_found',
+        }),
     );
   }
   sendOpenAIError(res, 404, { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error' });
 }
 
 function simStatus(state: SimState, match: string | null) {
-  return { latency_ms: state.latencyMs, pending_faults: state.faults.pending().length, ...(match !== null ? { match } : {}) };
+  return {
+    latency_ms: state.latencyMs,
+    pending_faults: state.faults.pending().length,
+    ...(match !== null ? { match } : {}),
+  };
 }
 
 function withAuth(req: IncomingMessage, res: ServerResponse, then: () => void): void {
@@ -167,7 +186,8 @@ function sendUnauthorized(res: ServerResponse): void {
 
 function sendInvalidJson(res: ServerResponse): void {
   sendOpenAIError(res, 400, {
-    message: 'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.',
+    message:
+      'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.',
     type: 'invalid_request_error',
   });
 }
@@ -209,8 +229,15 @@ async function handleChat(state: SimState, req: IncomingMessage, res: ServerResp
 
   const chatReq = parsed.value as ChatRequest;
   const answer = answerChoices(chatReq);
-  const logprobs: LogprobOptions = { logprobs: chatReq.logprobs === true, top_logprobs: typeof chatReq.top_logprobs === 'number' ? chatReq.top_logprobs : null };
-  const meta: CompletionMeta = { id: `chatcmpl-sim${ID_PREFIX}${(state.nextId++).toString(36)}`, created: Math.floor(Date.now() / 1000), model: chatReq.model };
+  const logprobs: LogprobOptions = {
+    logprobs: chatReq.logprobs === true,
+    top_logprobs: typeof chatReq.top_logprobs === 'number' ? chatReq.top_logprobs : null,
+  };
+  const meta: CompletionMeta = {
+    id: `chatcmpl-sim${ID_PREFIX}${(state.nextId++).toString(36)}`,
+    created: Math.floor(Date.now() / 1000),
+    model: chatReq.model,
+  };
   const headers = { 'x-request-id': `req_sim_${meta.id.slice(12)}` };
   if (!stream) {
     sendJson(res, 200, toCompletion(answer, meta, logprobs), headers);
@@ -226,14 +253,22 @@ async function handleChat(state: SimState, req: IncomingMessage, res: ServerResp
 function applyTerminalFault(fault: Fault, req: IncomingMessage, res: ServerResponse, stream: boolean): boolean {
   switch (fault.type) {
     case 'status':
-      sendOpenAIError(res, fault.status, statusFaultError(fault), fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+      sendOpenAIError(
+        res,
+        fault.status,
+        statusFaultError(fault),
+        fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {},
+      );
       return true;
     case 'malformed':
       if (stream) {
         res.writeHead(200, SSE_HEADERS);
-        res.end('data: {"id":"chatcmpl-sim-malformed","object":"chat.completion.chunk","choices":[{"delta":{"content":"tru\n\ndata: [DONE]\n\n');
+        res.end(
+          'data: {"id":"chatcmpl-sim-malformed","object":"chat.completion.chunk","choices":[{"delta":{"content":"tru\n\ndata: [DONE]\n\n',
+        );
       } else {
-        const broken = '{"id":"chatcmpl-sim-malformed","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"tru';
+        const broken =
+          '{"id":"chatcmpl-sim-malformed","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"tru';
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(broken) });
         res.end(broken);
       }
@@ -247,14 +282,23 @@ function applyTerminalFault(fault: Fault, req: IncomingMessage, res: ServerRespo
   }
 }
 
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};
 
 /**
  * Writes the whole stream at once (latency is applied before the first chunk). With `cutAfter`,
  * only that many events are flushed, then the socket is destroyed so the chunked body never
  * terminates and the client sees a mid-stream network failure. Returns true when completed.
  */
-function writeSse(res: ServerResponse, chunks: object[], cutAfter: number | undefined, headers: Record<string, string>): boolean {
+function writeSse(
+  res: ServerResponse,
+  chunks: object[],
+  cutAfter: number | undefined,
+  headers: Record<string, string>,
+): boolean {
   res.writeHead(200, { ...SSE_HEADERS, ...headers });
   let payload = '';
   const limit = cutAfter === undefined ? chunks.length : Math.min(cutAfter, chunks.length);
@@ -309,7 +353,11 @@ async function handleConfig(state: SimState, req: IncomingMessage, res: ServerRe
   const latency = asRecord(parsed.value).latencyMs;
   if (latency !== undefined) {
     if (typeof latency !== 'number' || !Number.isFinite(latency) || latency < 0) {
-      return sendOpenAIError(res, 400, { message: 'latencyMs must be a non-negative number', type: 'invalid_request_error', param: 'latencyMs' });
+      return sendOpenAIError(res, 400, {
+        message: 'latencyMs must be a non-negative number',
+        type: 'invalid_request_error',
+        param: 'latencyMs',
+      });
     }
     state.latencyMs = latency;
   }

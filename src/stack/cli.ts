@@ -1,8 +1,8 @@
 // `npm run stack -- up|down|status|env|reset` and `npm start`: the Docker-free local Supabase.
 import { Command } from 'commander';
-import { upDatabase, stopPostgres, isReady, isRunning } from './postgres.ts';
-import { startApiInBackground, stopApi, apiStatus, runForeground } from './processes.ts';
-import { stackEnv, API_URL, DB_URL, PG_DATA, PG_MAJOR, POSTGRES } from './config.ts';
+import { isReady, isRunning, stopPostgres, upDatabase } from './postgres.ts';
+import { apiStatus, runForeground, startApiInBackground, stopApi } from './processes.ts';
+import { API_URL, DB_URL, PG_DATA, PG_MAJOR, POSTGRES, stackEnv } from './config.ts';
 import { addUser } from '../auth/provision.ts';
 
 const program = new Command('stack').description('Local Supabase-compatible stack without Docker');
@@ -22,7 +22,9 @@ program
 
 program
   .command('restart')
-  .description('restart the API (gateway, functions, simulated OpenAI) to pick up code changes; the database keeps running')
+  .description(
+    'restart the API (gateway, functions, simulated OpenAI) to pick up code changes; the database keeps running',
+  )
   .action(async () => {
     await stopApi();
     await upDatabase();
@@ -46,7 +48,11 @@ program
     const db = (await isRunning()) && (await isReady());
     const api = await apiStatus();
     console.log(`database: ${db ? 'running' : 'stopped'} ${DB_URL}`);
-    console.log(`postgres: ${PG_MAJOR === null ? `none usable (${POSTGRES.problem})` : `${PG_MAJOR} (${POSTGRES.source})`}, cluster ${PG_DATA}`);
+    console.log(
+      `postgres: ${
+        PG_MAJOR === null ? `none usable (${POSTGRES.problem})` : `${PG_MAJOR} (${POSTGRES.source})`
+      }, cluster ${PG_DATA}`,
+    );
     console.log(`api:      ${api ? 'running' : 'stopped'} ${API_URL}`);
     process.exitCode = db ? 0 : 1;
   });

@@ -14,12 +14,19 @@ export const API_PID = path.join(STATE_DIR, 'api.pid');
 
 export const IS_ROOT = process.getuid?.() === 0;
 
-export interface OsUser { name: string; uid: number; gid: number; home: string }
+export interface OsUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
 
 /** PostgreSQL refuses to run as root: as root, the server runs as the `postgres` OS user. */
 export function serverUser(): OsUser | null {
   if (!IS_ROOT) return null;
-  const line = existsSync('/etc/passwd') ? readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:')) : undefined;
+  const line = existsSync('/etc/passwd')
+    ? readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))
+    : undefined;
   if (!line) return null;
   const [name, , uid, gid, , home] = line.split(':');
   return { name, uid: Number(uid), gid: Number(gid), home };
@@ -27,7 +34,7 @@ export function serverUser(): OsUser | null {
 
 /** Whether `user` can traverse every existing folder down to `dir` (missing ones we create 0755). */
 function reachable(dir: string, user: OsUser): boolean {
-  for (let d = dir; ; d = path.dirname(d)) {
+  for (let d = dir;; d = path.dirname(d)) {
     if (existsSync(d)) {
       const st = statSync(d);
       const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
@@ -46,7 +53,9 @@ function clusterDir(): string {
   const user = serverUser();
   if (!IS_ROOT || existsSync(path.join(STATE_DIR, 'pgdata', 'PG_VERSION'))) return STATE_DIR;
   if (user && reachable(STATE_DIR, user)) return STATE_DIR;
-  const slug = `${path.basename(path.dirname(STATE_DIR)).replace(/[^A-Za-z0-9_.-]+/g, '_')}-${createHash('sha256').update(STATE_DIR).digest('hex').slice(0, 12)}`;
+  const slug = `${path.basename(path.dirname(STATE_DIR)).replace(/[^A-Za-z0-9_.-]+/g, '_')}-${
+    createHash('sha256').update(STATE_DIR).digest('hex').slice(0, 12)
+  }`;
   return path.join(user?.home ?? '/var/lib/postgresql', 'supabase-ai-cache', slug);
 }
 
@@ -119,7 +128,9 @@ export function stackEnv(): Record<string, string> {
     SUPABASE_SERVICE_ROLE_KEY: SERVICE_ROLE_KEY,
     SUPABASE_JWT_SECRET: JWT_SECRET,
     SUPABASE_DB_URL: DB_URL,
-    OPENAI_BASE_URL: process.env.OPENAI_API_KEY && !FORCE_SIMULATED_MODEL ? (process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1') : SIM_OPENAI_URL,
+    OPENAI_BASE_URL: process.env.OPENAI_API_KEY && !FORCE_SIMULATED_MODEL
+      ? (process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1')
+      : SIM_OPENAI_URL,
     AI_METRICS_TOKEN: process.env.AI_METRICS_TOKEN ?? LOCAL_METRICS_TOKEN,
     AI_DASHBOARD_URL: `${API_URL}/dashboard/`,
     ...(PG_MAJOR === null ? {} : { STACK_PG_MAJOR: String(PG_MAJOR) }),

@@ -54,14 +54,25 @@ export async function buildDashboard(root: string, log: (s: string) => void = co
   log('building the dashboard (vite)…');
   const t0 = Date.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'], {
+    const child = spawn(process.execPath, [
+      path.join(root, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--outDir',
+      out,
+      '--emptyOutDir',
+      '--logLevel',
+      'warn',
+    ], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`vite build failed (${code}):\n${output}`))));
+    child.on(
+      'close',
+      (code) => (code === 0 ? resolve() : reject(new Error(`vite build failed (${code}):\n${output}`))),
+    );
   });
   writeFileSync(path.join(out, '.source-hash'), hash);
   try {
@@ -86,7 +97,9 @@ export function createDashboardHost(opts: DashboardHostOptions): DashboardHost {
       console.error(e.message);
     },
   );
-  const config = `window.AI_DASHBOARD_CONFIG = ${JSON.stringify({ supabaseUrl: opts.supabaseUrl, supabaseAnonKey: opts.anonKey })};\n`;
+  const config = `window.AI_DASHBOARD_CONFIG = ${
+    JSON.stringify({ supabaseUrl: opts.supabaseUrl, supabaseAnonKey: opts.anonKey })
+  };\n`;
 
   return {
     ready,
@@ -115,7 +128,9 @@ export function createDashboardHost(opts: DashboardHostOptions): DashboardHost {
         rel = '/index.html'; // a malformed %-escape names no file
       }
       let file = path.join(dist, rel);
-      if (!file.startsWith(dist) || !existsSync(file) || statSync(file).isDirectory()) file = path.join(dist, 'index.html');
+      if (!file.startsWith(dist) || !existsSync(file) || statSync(file).isDirectory()) {
+        file = path.join(dist, 'index.html');
+      }
       const ext = path.extname(file);
       res.writeHead(200, {
         'content-type': TYPES[ext] ?? 'application/octet-stream',

@@ -1,7 +1,7 @@
 // Serves every folder of supabase/functions/ the way the Supabase edge runtime does: each function
 // runs its own index.ts unchanged in Deno (`Deno.serve` bound through DENO_SERVE_ADDRESS), with
 // the env vars a hosted function gets; `verify_jwt` from config.toml is enforced in front of it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
@@ -55,7 +55,9 @@ function readVerifyJwt(configToml?: string): Record<string, boolean> {
   if (!configToml || !existsSync(configToml)) return {};
   const conf = parseToml(readFileSync(configToml, 'utf8')) as { functions?: Record<string, { verify_jwt?: boolean }> };
   const out: Record<string, boolean> = {};
-  for (const [name, f] of Object.entries(conf.functions ?? {})) if (typeof f.verify_jwt === 'boolean') out[name] = f.verify_jwt;
+  for (const [name, f] of Object.entries(conf.functions ?? {})) {
+    if (typeof f.verify_jwt === 'boolean') out[name] = f.verify_jwt;
+  }
   return out;
 }
 
@@ -94,10 +96,10 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
 
   const names = existsSync(opts.functionsDir)
     ? readdirSync(opts.functionsDir, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && !d.name.startsWith('_') && !d.name.startsWith('.'))
-        .filter((d) => existsSync(path.join(opts.functionsDir, d.name, 'index.ts')))
-        .map((d) => d.name)
-        .sort()
+      .filter((d) => d.isDirectory() && !d.name.startsWith('_') && !d.name.startsWith('.'))
+      .filter((d) => existsSync(path.join(opts.functionsDir, d.name, 'index.ts')))
+      .map((d) => d.name)
+      .sort()
     : [];
   names.forEach((name, i) => workers.set(name, { name, port: opts.basePort + i, verifyJwt: verify[name] ?? true }));
 
@@ -127,7 +129,10 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
       },
     });
     const prefix = `[fn ${w.name}] `;
-    child.stdout!.on('data', (d: Buffer) => process.stdout.write(prefix + d.toString().replace(/\n(?=.)/g, '\n' + prefix)));
+    child.stdout!.on(
+      'data',
+      (d: Buffer) => process.stdout.write(prefix + d.toString().replace(/\n(?=.)/g, '\n' + prefix)),
+    );
     // The end of stderr says why a function did not boot (a configuration error, a bad import).
     let stderrTail = '';
     child.stderr!.on('data', (d: Buffer) => {
@@ -225,10 +230,12 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
       closed = true;
       const exits = [...workers.values()]
         .filter((w) => w.child && w.child.exitCode === null)
-        .map((w) => new Promise<void>((r) => {
-          w.child!.once('exit', () => r());
-          w.child!.kill('SIGTERM');
-        }));
+        .map((w) =>
+          new Promise<void>((r) => {
+            w.child!.once('exit', () => r());
+            w.child!.kill('SIGTERM');
+          })
+        );
       await Promise.all(exits);
       agent.destroy();
     },

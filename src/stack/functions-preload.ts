@@ -5,7 +5,9 @@
 // runtime, read what is left of the body before the response goes out, so the connection
 // stays healthy and the caller gets the function's own answer.
 type Handler = (req: Request, info?: unknown) => Response | Promise<Response>;
-interface DenoServe { serve: (...args: unknown[]) => unknown }
+interface DenoServe {
+  serve: (...args: unknown[]) => unknown;
+}
 declare const Deno: DenoServe;
 
 /** Bodies larger than this are not worth reading to the end: the connection is dropped instead. */

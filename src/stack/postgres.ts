@@ -9,7 +9,20 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { missingPackages } from '../../scripts/postgres-major.mjs';
 import {
-  CLUSTER_DIR, DB_HOST, DB_PASSWORD, DB_PORT, DB_URL, IS_ROOT, PG_BIN, PG_DATA, PG_LOG, PG_MAJOR, POSTGRES, ROOT, STATE_DIR, serverUser,
+  CLUSTER_DIR,
+  DB_HOST,
+  DB_PASSWORD,
+  DB_PORT,
+  DB_URL,
+  IS_ROOT,
+  PG_BIN,
+  PG_DATA,
+  PG_LOG,
+  PG_MAJOR,
+  POSTGRES,
+  ROOT,
+  serverUser,
+  STATE_DIR,
 } from './config.ts';
 
 const run = promisify(execFile);
@@ -20,18 +33,28 @@ export class StackError extends Error {}
 /** Fails with what to install when the decided major is not usable (e.g. `stack up` before `npm start`). */
 function requirePostgres(): number {
   if (PG_MAJOR === null) {
-    throw new StackError(`no usable PostgreSQL: ${POSTGRES.problem}. Run \`npm start\` (installs it as root) or see the README's platform section.`);
+    throw new StackError(
+      `no usable PostgreSQL: ${POSTGRES.problem}. Run \`npm start\` (installs it as root) or see the README's platform section.`,
+    );
   }
   const missing = missingPackages(PG_MAJOR);
   if (missing.length) {
-    throw new StackError(`PostgreSQL ${PG_MAJOR} lacks Debian packages: ${missing.join(' ')}. Install them: sudo apt-get install -y ${missing.join(' ')}`);
+    throw new StackError(
+      `PostgreSQL ${PG_MAJOR} lacks Debian packages: ${missing.join(' ')}. Install them: sudo apt-get install -y ${
+        missing.join(' ')
+      }`,
+    );
   }
   return PG_MAJOR;
 }
 
 function owner() {
   const user = serverUser();
-  if (IS_ROOT && !user) throw new StackError(`the postgres OS user is missing: install postgresql-${PG_MAJOR ?? 'N'} (npm start does it as root)`);
+  if (IS_ROOT && !user) {
+    throw new StackError(
+      `the postgres OS user is missing: install postgresql-${PG_MAJOR ?? 'N'} (npm start does it as root)`,
+    );
+  }
   return user;
 }
 
@@ -81,8 +104,20 @@ async function initCluster() {
   giveToServer(pwfile);
   try {
     await pg('initdb', [
-      '-D', PG_DATA, '-U', 'postgres', '--pwfile', pwfile, '--encoding', 'UTF8', '--locale', 'C.UTF-8',
-      '--auth-local', 'trust', '--auth-host', 'scram-sha-256',
+      '-D',
+      PG_DATA,
+      '-U',
+      'postgres',
+      '--pwfile',
+      pwfile,
+      '--encoding',
+      'UTF8',
+      '--locale',
+      'C.UTF-8',
+      '--auth-local',
+      'trust',
+      '--auth-host',
+      'scram-sha-256',
     ]);
   } catch (e) {
     const err = e as { stderr?: string; message: string };
@@ -144,7 +179,9 @@ function logTail(n = 20): string {
 
 /** Why the server cannot start, with the log's last lines and what to do about it. */
 function startFailure(reason: string, todo: string): StackError {
-  return new StackError(`PostgreSQL ${PG_MAJOR} could not start: ${reason}\nLast lines of ${PG_LOG}:\n${logTail()}\nWhat to do: ${todo}`);
+  return new StackError(
+    `PostgreSQL ${PG_MAJOR} could not start: ${reason}\nLast lines of ${PG_LOG}:\n${logTail()}\nWhat to do: ${todo}`,
+  );
 }
 
 async function waitReady(timeoutMs = 30_000) {
@@ -153,7 +190,10 @@ async function waitReady(timeoutMs = 30_000) {
     if (await isReady()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw startFailure(`it did not accept connections on port ${DB_PORT} within ${timeoutMs / 1000}s`, 'read the log above; `npm run stack -- down` then start again.');
+  throw startFailure(
+    `it did not accept connections on port ${DB_PORT} within ${timeoutMs / 1000}s`,
+    'read the log above; `npm run stack -- down` then start again.',
+  );
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -170,13 +210,18 @@ export async function startPostgres() {
   if (!existsSync(path.join(PG_DATA, 'PG_VERSION'))) await initCluster();
   const clusterVersion = readFileSync(path.join(PG_DATA, 'PG_VERSION'), 'utf8').trim();
   if (clusterVersion !== String(PG_MAJOR)) {
-    throw new StackError(`the cluster in ${PG_DATA} was created by PostgreSQL ${clusterVersion}, but this stack runs ${PG_MAJOR} (${POSTGRES.source}). Set STACK_PG_MAJOR=${clusterVersion}, or remove the cluster (\`npm run stack -- down\`, then delete ${PG_DATA}) to start afresh.`);
+    throw new StackError(
+      `the cluster in ${PG_DATA} was created by PostgreSQL ${clusterVersion}, but this stack runs ${PG_MAJOR} (${POSTGRES.source}). Set STACK_PG_MAJOR=${clusterVersion}, or remove the cluster (\`npm run stack -- down\`, then delete ${PG_DATA}) to start afresh.`,
+    );
   }
   const changed = writeConfig();
   if (changed && (await isRunning())) await pg('pg_ctl', ['restart', '-D', PG_DATA, '-m', 'fast', '-w', '-t', '60']);
   if (!(await isRunning())) {
     if (!(await portFree(DB_PORT))) {
-      throw startFailure(`port ${DB_PORT} on ${DB_HOST} is taken by another process`, `stop that process (\`ss -ltnp 'sport = :${DB_PORT}'\` names it) or choose another port with SUPABASE_DB_PORT=<port>.`);
+      throw startFailure(
+        `port ${DB_PORT} on ${DB_HOST} is taken by another process`,
+        `stop that process (\`ss -ltnp 'sport = :${DB_PORT}'\` names it) or choose another port with SUPABASE_DB_PORT=<port>.`,
+      );
     }
     if (!existsSync(PG_LOG)) writeFileSync(PG_LOG, '');
     giveToServer(PG_LOG);
@@ -185,7 +230,12 @@ export async function startPostgres() {
     } catch (e) {
       const err = e as { stderr?: string; stdout?: string; message: string };
       const said = (err.stderr || err.stdout || err.message).trim().split('\n').slice(-3).join(' ');
-      throw startFailure(said, `check that ${PG_DATA} belongs to ${owner()?.name ?? 'you'} with mode 0700 and is readable, that port ${DB_PORT} is free, and see the log above; a broken cluster can be removed (delete ${PG_DATA}) and is recreated with its migrations on the next start.`);
+      throw startFailure(
+        said,
+        `check that ${PG_DATA} belongs to ${
+          owner()?.name ?? 'you'
+        } with mode 0700 and is readable, that port ${DB_PORT} is free, and see the log above; a broken cluster can be removed (delete ${PG_DATA}) and is recreated with its migrations on the next start.`,
+      );
     }
   }
   await waitReady();
@@ -203,7 +253,9 @@ export function removeStackFiles() {
 
 /** Runs SQL as the postgres superuser through psql, stopping at the first error. */
 export async function psqlFile(file: string, dbUrl = DB_URL) {
-  await run(path.join(PG_BIN, 'psql'), [dbUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-X', '-f', file], { maxBuffer: 16 * 1024 * 1024 });
+  await run(path.join(PG_BIN, 'psql'), [dbUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-X', '-f', file], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }
 
 /** Applies bootstrap.sql once per content: a marker in the state folder remembers its hash. */

@@ -1,9 +1,9 @@
 // Runs the API (gateway, functions host, simulated OpenAI) in the background or the foreground.
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { API_LOG, API_PID, API_URL, ROOT, STATE_DIR, stackEnv, DB_URL } from './config.ts';
-import { upDatabase, stopPostgres } from './postgres.ts';
+import { API_LOG, API_PID, API_URL, DB_URL, ROOT, stackEnv, STATE_DIR } from './config.ts';
+import { stopPostgres, upDatabase } from './postgres.ts';
 
 function pidAlive(pid: number): boolean {
   try {

@@ -4,14 +4,23 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  API_PORT, AUTHENTICATOR_URL, FORCE_SIMULATED_MODEL, FUNCTIONS_BASE_PORT, JWT_SECRET, PUBLISHABLE_KEY, ROOT, SECRET_KEY, SIM_OPENAI_PORT,
-  denoExecutable, stackEnv,
+  API_PORT,
+  AUTHENTICATOR_URL,
+  denoExecutable,
+  FORCE_SIMULATED_MODEL,
+  FUNCTIONS_BASE_PORT,
+  JWT_SECRET,
+  PUBLISHABLE_KEY,
+  ROOT,
+  SECRET_KEY,
+  SIM_OPENAI_PORT,
+  stackEnv,
 } from './config.ts';
 import { createFunctionsHost, type FunctionsHost } from './functions-host.ts';
 import { createRestHandler, type RestHandler } from '../rest/index.ts';
 import { createAuthHandler } from '../auth/index.ts';
 import { createDashboardHost } from './dashboard-host.ts';
-import { startSimOpenAI, type SimOpenAI } from '../sim-openai/server.ts';
+import { type SimOpenAI, startSimOpenAI } from '../sim-openai/server.ts';
 
 // Kong's CORS plugin on a hosted project answers preflights for the REST API.
 const REST_CORS = {
@@ -70,10 +79,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const wantSim = FORCE_SIMULATED_MODEL || (opts.simOpenAI ?? !process.env.OPENAI_API_KEY);
   const sim = wantSim ? await startSimOpenAI({ port: SIM_OPENAI_PORT }) : undefined;
   const rest = await createRestHandler({
-    dbUrl: AUTHENTICATOR_URL, jwtSecret: JWT_SECRET, schemas: ['public'], maxRows: 1000,
+    dbUrl: AUTHENTICATOR_URL,
+    jwtSecret: JWT_SECRET,
+    schemas: ['public'],
+    maxRows: 1000,
     apiKeys: { publishable: [PUBLISHABLE_KEY], secret: [SECRET_KEY] },
   });
-  const auth = createAuthHandler({ dbUrl: env.SUPABASE_DB_URL, jwtSecret: JWT_SECRET, issuer: `${env.SUPABASE_URL}/auth/v1` });
+  const auth = createAuthHandler({
+    dbUrl: env.SUPABASE_DB_URL,
+    jwtSecret: JWT_SECRET,
+    issuer: `${env.SUPABASE_URL}/auth/v1`,
+  });
   const dashboard = createDashboardHost({ root: ROOT, supabaseUrl: env.SUPABASE_URL, anonKey: env.SUPABASE_ANON_KEY });
   const functions = createFunctionsHost({
     functionsDir: opts.functionsDir ?? path.join(ROOT, 'supabase/functions'),
@@ -97,7 +113,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       AI_METRICS_TOKEN: env.AI_METRICS_TOKEN,
     },
     // npm test: not even supabase/functions/.env may point the functions at a paid model.
-    pinnedEnv: FORCE_SIMULATED_MODEL && sim ? { OPENAI_API_KEY: 'sk-simulated-local', OPENAI_BASE_URL: sim.url } : undefined,
+    pinnedEnv: FORCE_SIMULATED_MODEL && sim
+      ? { OPENAI_API_KEY: 'sk-simulated-local', OPENAI_BASE_URL: sim.url }
+      : undefined,
   });
 
   const server = http.createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -114,8 +132,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         for (const [k, v] of Object.entries(REST_CORS)) res.setHeader(k, v);
         return await rest.handle(req, res, pathname.slice('/rest/v1'.length) || '/', new URLSearchParams(search));
       }
-      if (pathname.startsWith('/auth/v1/')) return await auth.handle(req, res, pathname.slice('/auth/v1'.length), new URLSearchParams(search));
-      if (pathname === '/dashboard' || pathname.startsWith('/dashboard/')) return await dashboard.handle(req, res, pathname.slice('/dashboard'.length));
+      if (pathname.startsWith('/auth/v1/')) {
+        return await auth.handle(req, res, pathname.slice('/auth/v1'.length), new URLSearchParams(search));
+      }
+      if (pathname === '/dashboard' || pathname.startsWith('/dashboard/')) {
+        return await dashboard.handle(req, res, pathname.slice('/dashboard'.length));
+      }
       if (pathname.startsWith('/functions/v1/')) {
         const tail = pathname.slice('/functions/v1/'.length);
         const slash = tail.indexOf('/');
@@ -124,7 +146,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         return await functions.handle(req, res, name, rest, search);
       }
       if (pathname === '/health') return sendJson(res, 200, { status: 'ok', functions: functions.names() });
-      return sendJson(res, 404, { message: `no route for ${pathname}: this local stack serves /rest/v1, /auth/v1, /functions/v1 and /dashboard/` });
+      return sendJson(res, 404, {
+        message: `no route for ${pathname}: this local stack serves /rest/v1, /auth/v1, /functions/v1 and /dashboard/`,
+      });
     } catch (e) {
       console.error(e);
       if (!res.headersSent) sendJson(res, 500, { message: 'internal error in the local gateway' });

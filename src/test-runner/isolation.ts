@@ -30,7 +30,8 @@ async function freePortBlock(size: number): Promise<number> {
 
 /** Variables that would point the suites or the functions elsewhere: the developer's, not the run's. */
 function isForeign(name: string): boolean {
-  return name.startsWith('OPENAI_') || name.startsWith('AI_') || name.startsWith('SUPABASE_') || name === 'STACK_STATE_DIR' || name === 'FUNCTIONS_BASE_PORT' || name === 'SIM_OPENAI_PORT';
+  return name.startsWith('OPENAI_') || name.startsWith('AI_') || name.startsWith('SUPABASE_') ||
+    name === 'STACK_STATE_DIR' || name === 'FUNCTIONS_BASE_PORT' || name === 'SIM_OPENAI_PORT';
 }
 
 export interface IsolatedStack {

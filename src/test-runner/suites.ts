@@ -1,16 +1,22 @@
 // The suites of `npm test` on the run's own stack (see run-all.ts): database advisors, pgTAP
 // (pg_prove), vitest (unit, integration, end-to-end over HTTP), TypeScript type checks for the
 // Node toolkit and the Deno functions. The stack and every process started are gone at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DB_URL, PG_BIN, PG_MAJOR, POSTGRES, ROOT, denoExecutable, stackEnv } from '../stack/config.ts';
-import { upDatabase, stopPostgres, removeStackFiles, StackError } from '../stack/postgres.ts';
+import { DB_URL, denoExecutable, PG_BIN, PG_MAJOR, POSTGRES, ROOT, stackEnv } from '../stack/config.ts';
+import { removeStackFiles, StackError, stopPostgres, upDatabase } from '../stack/postgres.ts';
 import { startApiInBackground, stopApi } from '../stack/processes.ts';
 import type { IsolatedStack } from './isolation.ts';
 
-interface SuiteResult { name: string; passed: number; failed: number; seconds: number; note?: string }
+interface SuiteResult {
+  name: string;
+  passed: number;
+  failed: number;
+  seconds: number;
+  note?: string;
+}
 
 /** Suites running now; each in a process group of its own, so stopping one stops its children. */
 const running = new Set<ChildProcess>();
@@ -29,7 +35,12 @@ let stopping = false;
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
   if (stopping) return Promise.resolve({ code: 1, output: 'not started: npm test is stopping' });
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     running.add(child);
     let output = '';
     const onData = (d: Buffer) => {
@@ -70,16 +81,44 @@ async function timed(name: string, fn: () => Promise<Omit<SuiteResult, 'name' | 
   }
 }
 
+/** Formatting and lint of every code folder (deno fmt / deno lint, configured in deno.json). */
+async function lintAndFormat(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
+  const fmt = await run(denoExecutable(), ['fmt', '--check', '--config', path.join(ROOT, 'deno.json')], {
+    NO_COLOR: '1',
+  });
+  const lint = await run(denoExecutable(), ['lint', '--config', path.join(ROOT, 'deno.json')], { NO_COLOR: '1' });
+  const failed = (fmt.code === 0 ? 0 : 1) + (lint.code === 0 ? 0 : 1);
+  return {
+    passed: 2 - failed,
+    failed,
+    note: `deno fmt ${fmt.code === 0 ? 'clean' : 'found unformatted files (run `npx deno fmt`)'}, deno lint ${
+      lint.code === 0 ? 'clean' : 'reported problems'
+    }`,
+  };
+}
+
 async function advisors(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
   // A warning fails the build: security and performance lints must be clean.
-  const r = await run(bin('supabase'), ['db', 'advisors', `--remote=${DB_URL}`, '--type', 'all', '--level', 'warn', '--fail-on', 'warn']);
+  const r = await run(bin('supabase'), [
+    'db',
+    'advisors',
+    `--remote=${DB_URL}`,
+    '--type',
+    'all',
+    '--level',
+    'warn',
+    '--fail-on',
+    'warn',
+  ]);
   const clean = r.code === 0 && /No issues found/i.test(r.output);
   return { passed: clean ? 1 : 0, failed: clean ? 0 : 1, note: clean ? 'no issues' : 'advisors reported issues' };
 }
 
 async function pgtap(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
   const dir = path.join(ROOT, 'supabase/tests/database');
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(dir, f)) : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => path.join(dir, f))
+    : [];
   if (files.length === 0) return { passed: 0, failed: 1, note: 'no pgTAP files found' };
   // pg_prove runs psql from PATH: the client of the server's own major goes first.
   const r = await run('pg_prove', ['--ext', '.sql', '-d', DB_URL, ...files], { PATH: `${PG_BIN}:${process.env.PATH}` });
@@ -89,14 +128,29 @@ async function pgtap(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
   return { passed: tests - (r.code === 0 ? 0 : failedTests), failed, note: `${files.length} files` };
 }
 
-async function vitest(files: string[] = [], env: Record<string, string> = {}): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
+async function vitest(
+  files: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vitest-'));
   const out = path.join(dir, 'report.json');
   try {
-    const r = await run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...files], { ...stackEnv(), ...nodeWebSocketEnv(), ...env });
+    const r = await run(bin('vitest'), [
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${out}`,
+      ...files,
+    ], { ...stackEnv(), ...nodeWebSocketEnv(), ...env });
     if (!existsSync(out)) return { passed: 0, failed: 1, note: `vitest exited ${r.code} without a report` };
-    const report = JSON.parse(readFileSync(out, 'utf8')) as { numPassedTests: number; numFailedTests: number; numTotalTests: number; numFailedTestSuites: number };
-    const failed = report.numFailedTests + report.numFailedTestSuites + (r.code !== 0 && report.numFailedTests === 0 ? 1 : 0);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numTotalTests: number;
+      numFailedTestSuites: number;
+    };
+    const failed = report.numFailedTests + report.numFailedTestSuites +
+      (r.code !== 0 && report.numFailedTests === 0 ? 1 : 0);
     return { passed: report.numPassedTests, failed };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -104,7 +158,14 @@ async function vitest(files: string[] = [], env: Record<string, string> = {}): P
 }
 
 /** The end-to-end suites that go through every RPC path of the functions (the rest do not depend on the transport). */
-const REST_TRANSPORT_SUITES = ['test/e2e/ai-chat', 'test/e2e/ai-suggest', 'test/e2e/ai-gateway', 'test/e2e/client', 'test/e2e/paid-answers', 'test/e2e/odd-text'];
+const REST_TRANSPORT_SUITES = [
+  'test/e2e/ai-chat',
+  'test/e2e/ai-suggest',
+  'test/e2e/ai-gateway',
+  'test/e2e/client',
+  'test/e2e/paid-answers',
+  'test/e2e/odd-text',
+];
 
 /** Runs `fn` with the API restarted under extra environment, then restarts it as it was. */
 async function withApiEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
@@ -128,24 +189,37 @@ async function typecheck(): Promise<Omit<SuiteResult, 'name' | 'seconds'>> {
   const node = await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
   // Each function is checked with the deno.json it deploys with; _shared with the root one.
   const fnDir = path.join(ROOT, 'supabase/functions');
-  const dirs = existsSync(fnDir) ? readdirSync(fnDir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')) : [];
+  const dirs = existsSync(fnDir)
+    ? readdirSync(fnDir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+    : [];
   let denoFailed = 0;
   for (const d of dirs) {
     const dir = path.join(fnDir, d.name);
     const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
     const config = existsSync(path.join(dir, 'deno.json')) ? path.join(dir, 'deno.json') : path.join(ROOT, 'deno.json');
-    if (files.length && (await run(denoExecutable(), ['check', '--quiet', '--frozen', '--config', config, ...files])).code !== 0) denoFailed++;
+    if (
+      files.length &&
+      (await run(denoExecutable(), ['check', '--quiet', '--frozen', '--config', config, ...files])).code !== 0
+    ) denoFailed++;
   }
   const passed = (node.code === 0 ? 1 : 0) + (dirs.length - denoFailed);
   const failed = (node.code === 0 ? 0 : 1) + denoFailed;
-  return { passed, failed, note: `tsc ${node.code === 0 ? 'ok' : 'failed'}, deno check of ${dirs.length} folders: ${denoFailed} failed` };
+  return {
+    passed,
+    failed,
+    note: `tsc ${node.code === 0 ? 'ok' : 'failed'}, deno check of ${dirs.length} folders: ${denoFailed} failed`,
+  };
 }
 
 function printSummary(results: SuiteResult[], interrupted?: string) {
   console.log('\n━━━ summary ━━━');
   for (const r of results) {
     const mark = r.failed === 0 ? 'PASS' : 'FAIL';
-    console.log(`${mark}  ${r.name.padEnd(36)} ${String(r.passed).padStart(4)} passed  ${String(r.failed).padStart(3)} failed  ${r.seconds.toFixed(1)}s${r.note ? `  (${r.note})` : ''}`);
+    console.log(
+      `${mark}  ${r.name.padEnd(36)} ${String(r.passed).padStart(4)} passed  ${String(r.failed).padStart(3)} failed  ${
+        r.seconds.toFixed(1)
+      }s${r.note ? `  (${r.note})` : ''}`,
+    );
   }
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0) + (interrupted ? 1 : 0);
@@ -193,27 +267,44 @@ export async function runSuites(stack: IsolatedStack) {
 
   let failed = 1;
   try {
-    console.log(`━━━ local stack (npm test's own: ${stack.stateDir}, ports ${stack.ports.db}/${stack.ports.api}/${stack.ports.sim}/${stack.ports.functions}+, PostgreSQL ${PG_MAJOR ?? 'none'}${POSTGRES.source ? `, ${POSTGRES.source}` : ''}, simulated model) ━━━`);
+    console.log(
+      `━━━ local stack (npm test's own: ${stack.stateDir}, ports ${stack.ports.db}/${stack.ports.api}/${stack.ports.sim}/${stack.ports.functions}+, PostgreSQL ${
+        PG_MAJOR ?? 'none'
+      }${POSTGRES.source ? `, ${POSTGRES.source}` : ''}, simulated model) ━━━`,
+    );
     await upDatabase();
     await startApiInBackground();
     console.log('database and API are up');
 
+    results.push(await timed('lint and format (deno lint, deno fmt --check)', lintAndFormat));
     results.push(await timed('advisors (security + performance)', advisors));
     results.push(await timed('pgTAP (supabase/tests)', pgtap));
     results.push(await timed('vitest (test/)', () => vitest()));
     // The functions' other database transport: the same end-to-end suites with every RPC going
     // through supabase-js and /rest/v1 instead of the direct Postgres pool (the API restarts so its
     // function workers read the setting).
-    results.push(await timed('vitest e2e, AI_CACHE_DB_TRANSPORT=rest', () =>
-      withApiEnv({ AI_CACHE_DB_TRANSPORT: 'rest' }, () => vitest(['--project', 'suites', ...REST_TRANSPORT_SUITES], { AI_CACHE_DB_TRANSPORT: 'rest' }))));
+    results.push(
+      await timed(
+        'vitest e2e, AI_CACHE_DB_TRANSPORT=rest',
+        () =>
+          withApiEnv(
+            { AI_CACHE_DB_TRANSPORT: 'rest' },
+            () => vitest(['--project', 'suites', ...REST_TRANSPORT_SUITES], { AI_CACHE_DB_TRANSPORT: 'rest' }),
+          ),
+      ),
+    );
     results.push(await timed('type checks (tsc + deno check)', typecheck));
     await teardown(stack);
     failed = printSummary(results);
   } catch (e) {
     const err = e as Error;
-    console.error(`npm test: could not run the suites: ${err instanceof StackError ? err.message : err.stack ?? err.message}`);
+    console.error(
+      `npm test: could not run the suites: ${err instanceof StackError ? err.message : err.stack ?? err.message}`,
+    );
     await teardown(stack);
-    failed = printSummary(results.length ? results : [{ name: 'local stack', passed: 0, failed: 1, seconds: 0, note: 'did not start' }]);
+    failed = printSummary(
+      results.length ? results : [{ name: 'local stack', passed: 0, failed: 1, seconds: 0, note: 'did not start' }],
+    );
   }
   process.exit(failed === 0 ? 0 : 1);
 }

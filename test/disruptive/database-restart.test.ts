@@ -12,11 +12,19 @@ const HUNG_MS = 45_000;
 
 type Outcome = number | 'hung' | 'reset';
 
-async function call(kind: 'rest' | 'function', description = 'Site vitrine pour un cabinet dentaire'): Promise<{ status: Outcome; body: unknown }> {
+async function call(
+  kind: 'rest' | 'function',
+  description = 'Site vitrine pour un cabinet dentaire',
+): Promise<{ status: Outcome; body: unknown }> {
   const headers = { apikey: SECRET_KEY, authorization: `Bearer ${SECRET_KEY}`, 'content-type': 'application/json' };
   try {
     const res = kind === 'rest'
-      ? await fetch(`${SUPABASE_URL}/rest/v1/rpc/get_cache_stats`, { method: 'POST', headers, body: '{}', signal: AbortSignal.timeout(HUNG_MS) })
+      ? await fetch(`${SUPABASE_URL}/rest/v1/rpc/get_cache_stats`, {
+        method: 'POST',
+        headers,
+        body: '{}',
+        signal: AbortSignal.timeout(HUNG_MS),
+      })
       : await fetch(`${FUNCTIONS_URL}/ai-suggest`, {
         method: 'POST',
         headers,
@@ -95,8 +103,10 @@ describe('database restart and crash under load', () => {
     const bad = traffic.outcomes.filter((o) => o.status !== 200 && o.status !== 503);
     expect(bad, JSON.stringify(bad.slice(0, 3))).toEqual([]);
     for (const o of traffic.outcomes.filter((o) => o.status === 503)) {
-      const code = (o.body as { code?: string; error?: { code?: string } });
-      expect(o.kind === 'rest' ? code.code : code.error?.code).toBe(o.kind === 'rest' ? 'PGRST000' : 'database_unavailable');
+      const code = o.body as { code?: string; error?: { code?: string } };
+      expect(o.kind === 'rest' ? code.code : code.error?.code).toBe(
+        o.kind === 'rest' ? 'PGRST000' : 'database_unavailable',
+      );
     }
   });
 

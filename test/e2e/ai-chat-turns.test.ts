@@ -4,7 +4,16 @@
 // admin reads cache metadata but never a member's text.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ANON_KEY, FUNCTIONS_URL, adminSql, closeAdminSql, createCompany, createUser, marker, serviceClient, simCalls, simFault,
+  adminSql,
+  ANON_KEY,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  FUNCTIONS_URL,
+  marker,
+  serviceClient,
+  simCalls,
+  simFault,
   type TestUser,
 } from '../helpers/stack.ts';
 
@@ -53,13 +62,17 @@ const conversationsOf = async (user: TestUser) =>
   Number((await adminSql()`select count(*)::int as n from public.ai_conversations where user_id = ${user.id}`)[0].n);
 
 const messagesMentioning = async (m: string) =>
-  Number((await adminSql()`select count(*)::int as n from public.ai_messages where content like ${'%' + m + '%'}`)[0].n);
+  Number(
+    (await adminSql()`select count(*)::int as n from public.ai_messages where content like ${'%' + m + '%'}`)[0].n,
+  );
 
 describe('a turn is written with its outcome', () => {
   it('an only-if-cached 504 writes nothing: no conversation, no message', async () => {
     const m = marker('oic');
     const before = await conversationsOf(alice);
-    const r = await chat(alice, { company_id: company, message: `Never asked ${m}` }, { 'cache-control': 'only-if-cached' });
+    const r = await chat(alice, { company_id: company, message: `Never asked ${m}` }, {
+      'cache-control': 'only-if-cached',
+    });
     expect(r.status).toBe(504);
     expect(r.json.error.code).toBe('not_cached');
     expect(await conversationsOf(alice)).toBe(before);
@@ -67,10 +80,16 @@ describe('a turn is written with its outcome', () => {
 
     // In an existing conversation too.
     const first = await chat(alice, { company_id: company, message: `Start ${m}` });
-    const again = await chat(alice, { company_id: company, conversation_id: first.json.conversation_id, message: `Not cached ${m}` },
-      { 'cache-control': 'only-if-cached' });
+    const again = await chat(alice, {
+      company_id: company,
+      conversation_id: first.json.conversation_id,
+      message: `Not cached ${m}`,
+    }, { 'cache-control': 'only-if-cached' });
     expect(again.status).toBe(504);
-    expect(await messagesOf(first.json.conversation_id)).toEqual([`user: Start ${m}`, `assistant: ${first.json.message}`]);
+    expect(await messagesOf(first.json.conversation_id)).toEqual([
+      `user: Start ${m}`,
+      `assistant: ${first.json.message}`,
+    ]);
     expect(await simCalls(m)).toBe(1);
   });
 
@@ -97,7 +116,10 @@ describe('a turn is written with its outcome', () => {
     expect(a3.xcache).toBe('HIT');
     expect(a3.json.message).toBe(b3.json.message);
     expect(await messagesOf(conversation)).toEqual([
-      `user: ${q1}`, `assistant: ${a1.json.message}`, `user: ${q3}`, `assistant: ${a3.json.message}`,
+      `user: ${q1}`,
+      `assistant: ${a1.json.message}`,
+      `user: ${q3}`,
+      `assistant: ${a3.json.message}`,
     ]);
   });
 
@@ -105,11 +127,19 @@ describe('a turn is written with its outcome', () => {
     const m = marker('cut');
     const first = await chat(alice, { company_id: company, message: `Begin ${m}` });
     await simFault({ type: 'cut_stream', afterChunks: 1, match: `Cut ${m}` });
-    const cut = await chat(alice, { company_id: company, conversation_id: first.json.conversation_id, message: `Cut ${m}`, stream: true });
+    const cut = await chat(alice, {
+      company_id: company,
+      conversation_id: first.json.conversation_id,
+      message: `Cut ${m}`,
+      stream: true,
+    });
     const s = parseSse(cut.text);
     expect(s.done).toBe(false);
     expect(s.last.error.code).toBe('model_stream_failed');
-    expect(await messagesOf(first.json.conversation_id)).toEqual([`user: Begin ${m}`, `assistant: ${first.json.message}`]);
+    expect(await messagesOf(first.json.conversation_id)).toEqual([
+      `user: Begin ${m}`,
+      `assistant: ${first.json.message}`,
+    ]);
   });
 
   it('a new conversation whose first turn fails is not created', async () => {
@@ -136,10 +166,15 @@ describe('Idempotency-Key', () => {
     expect(retry.xcache).toBe('MISS');
     expect(retry.json).toEqual(first.json);
     expect(await simCalls(m)).toBe(1);
-    expect(await messagesOf(first.json.conversation_id)).toEqual([`user: Idempotent ${m}`, `assistant: ${first.json.message}`]);
+    expect(await messagesOf(first.json.conversation_id)).toEqual([
+      `user: Idempotent ${m}`,
+      `assistant: ${first.json.message}`,
+    ]);
 
     // Replayed as a stream, too.
-    const streamed = await chat(alice, { company_id: company, message: `Idempotent ${m}`, stream: true }, { 'idempotency-key': key });
+    const streamed = await chat(alice, { company_id: company, message: `Idempotent ${m}`, stream: true }, {
+      'idempotency-key': key,
+    });
     expect(streamed.status).toBe(200);
     const s = parseSse(streamed.text);
     expect(s.done).toBe(true);
@@ -151,7 +186,12 @@ describe('Idempotency-Key', () => {
   it('a streamed turn is replayed too, in a continued conversation', async () => {
     const m = marker('idemstream');
     const start = await chat(alice, { company_id: company, message: `Open ${m}` });
-    const body = { company_id: company, conversation_id: start.json.conversation_id, message: `Streamed ${m}`, stream: true };
+    const body = {
+      company_id: company,
+      conversation_id: start.json.conversation_id,
+      message: `Streamed ${m}`,
+      stream: true,
+    };
     const first = parseSse((await chat(alice, body, { 'idempotency-key': `s-${m}` })).text);
     expect(first.done).toBe(true);
     const again = await chat(alice, body, { 'idempotency-key': `s-${m}` });
@@ -167,7 +207,9 @@ describe('Idempotency-Key', () => {
     const m = marker('idemrace');
     await simFault({ type: 'delay', ms: 500, match: m });
     const body = { company_id: company, message: `Race ${m}` };
-    const results = await Promise.all(Array.from({ length: 5 }, () => chat(alice, body, { 'idempotency-key': `race-${m}` })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => chat(alice, body, { 'idempotency-key': `race-${m}` })),
+    );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(new Set(results.map((r) => r.json.message_id)).size).toBe(1);
     expect(new Set(results.map((r) => r.json.conversation_id)).size).toBe(1);
@@ -201,7 +243,9 @@ describe('Idempotency-Key', () => {
     const other = await chat(alice, { company_id: company, message: `Two ${m}` }, { 'idempotency-key': `k-${m}` });
     expect(other.status).toBe(422);
     expect(other.json.error.code).toBe('idempotency_key_reused');
-    const bad = await chat(alice, { company_id: company, message: `Three ${m}` }, { 'idempotency-key': 'x'.repeat(256) });
+    const bad = await chat(alice, { company_id: company, message: `Three ${m}` }, {
+      'idempotency-key': 'x'.repeat(256),
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.code).toBe('invalid_idempotency_key');
     expect(await simCalls(m)).toBe(1);
@@ -221,7 +265,8 @@ describe('Idempotency-Key', () => {
 
 describe('accounting', () => {
   // gpt-4.1-nano: $0.10 / $0.40 per 1M tokens (the built-in price table).
-  const price = (u: { prompt_tokens: number; completion_tokens: number }) => (u.prompt_tokens * 0.1 + u.completion_tokens * 0.4) / 1e6;
+  const price = (u: { prompt_tokens: number; completion_tokens: number }) =>
+    (u.prompt_tokens * 0.1 + u.completion_tokens * 0.4) / 1e6;
 
   it('savings of a workload of small answers match the token-priced truth within 0.1%', async () => {
     const owner = await createUser('owner');
@@ -249,14 +294,22 @@ describe('accounting', () => {
     const c = await createCompany([[owner, 'owner'], [alice, 'member']]);
     const m = marker('nostorespend');
     const metric = async () => {
-      const res = await fetch(`${FUNCTIONS_URL}/ai-metrics`, { headers: { authorization: `Bearer ${process.env.AI_METRICS_TOKEN ?? 'local-metrics-token'}` } });
-      const line = (await res.text()).split('\n').find((l) => l.startsWith('ai_upstream_uncached_calls_total{cache_type="chat"}'));
+      const res = await fetch(`${FUNCTIONS_URL}/ai-metrics`, {
+        headers: { authorization: `Bearer ${process.env.AI_METRICS_TOKEN ?? 'local-metrics-token'}` },
+      });
+      const line = (await res.text()).split('\n').find((l) =>
+        l.startsWith('ai_upstream_uncached_calls_total{cache_type="chat"}')
+      );
       return line ? Number(line.split(' ').at(-1)) : 0;
     };
     const before = await metric();
-    const r = await chat(alice, { company_id: c, message: `Do not keep ${m}`, model: 'gpt-4.1-nano' }, { 'cache-control': 'no-store' });
+    const r = await chat(alice, { company_id: c, message: `Do not keep ${m}`, model: 'gpt-4.1-nano' }, {
+      'cache-control': 'no-store',
+    });
     expect(r.xcache).toBe('BYPASS');
-    const nc = await chat(alice, { company_id: c, message: `Refresh ${m}`, model: 'gpt-4.1-nano' }, { 'cache-control': 'no-cache' });
+    const nc = await chat(alice, { company_id: c, message: `Refresh ${m}`, model: 'gpt-4.1-nano' }, {
+      'cache-control': 'no-cache',
+    });
     expect(nc.xcache).toBe('BYPASS');
     const { data: stats } = await owner.client.rpc('get_cache_stats', { p_company_id: c });
     expect(stats).toMatchObject({ upstream_calls: 2, uncached_calls: 1, entries: 1 });
@@ -274,7 +327,9 @@ describe('privacy', () => {
     const first = await chat(alice, { company_id: company, message: history });
     await chat(alice, { company_id: company, conversation_id: first.json.conversation_id, message: `Follow-up ${m}` });
 
-    const meta = await admin.client.from('ai_cache').select('id, cache_type, model, total_tokens, cost_usd, hit_count, created_at')
+    const meta = await admin.client.from('ai_cache').select(
+      'id, cache_type, model, total_tokens, cost_usd, hit_count, created_at',
+    )
       .eq('company_id', company);
     expect(meta.error).toBeNull();
     expect(meta.data!.length).toBeGreaterThan(0);

@@ -3,7 +3,16 @@
 import { FunctionsHttpError } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ANON_KEY, FUNCTIONS_URL, adminSql, closeAdminSql, createCompany, createUser, marker, simCalls, simFault, type TestUser,
+  adminSql,
+  ANON_KEY,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  FUNCTIONS_URL,
+  marker,
+  simCalls,
+  simFault,
+  type TestUser,
 } from '../helpers/stack.ts';
 
 let alice: TestUser;
@@ -40,7 +49,13 @@ async function chat(user: TestUser, body: Record<string, unknown>, headers: Reco
     body: JSON.stringify(body),
   });
   const text = await res.text();
-  return { res, status: res.status, xcache: res.headers.get('x-cache'), age: res.headers.get('age'), json: text ? JSON.parse(text) : null };
+  return {
+    res,
+    status: res.status,
+    xcache: res.headers.get('x-cache'),
+    age: res.headers.get('age'),
+    json: text ? JSON.parse(text) : null,
+  };
 }
 
 async function readSse(res: Response) {
@@ -53,7 +68,11 @@ async function readSse(res: Response) {
 }
 
 const entryCount = async (companyId: string, m: string) =>
-  Number((await adminSql()`select count(*)::int as n from public.ai_cache where company_id = ${companyId} and request::text like ${'%' + m + '%'}`)[0].n);
+  Number(
+    (await adminSql()`select count(*)::int as n from public.ai_cache where company_id = ${companyId} and request::text like ${
+      '%' + m + '%'
+    }`)[0].n,
+  );
 
 describe('ai-chat: cache through RPC before the model', () => {
   it('answers a miss from the model, then the same question from the cache without a second upstream call', async () => {
@@ -64,7 +83,9 @@ describe('ai-chat: cache through RPC before the model', () => {
     expect(first.json).toMatchObject({ from_cache: false, cache: 'MISS' });
     expect(first.json.message).toContain(m);
     expect(first.json.usage.total_tokens).toBeGreaterThan(0);
-    expect(first.res.headers.get('server-timing')).toMatch(/db;dur=[\d.]+, model;dur=[\d.]+, store;dur=[\d.]+, total;dur=[\d.]+$/);
+    expect(first.res.headers.get('server-timing')).toMatch(
+      /db;dur=[\d.]+, model;dur=[\d.]+, store;dur=[\d.]+, total;dur=[\d.]+$/,
+    );
     expect(await simCalls(m)).toBe(1);
 
     // Another member of the same company, in a new conversation: same canonical request.
@@ -80,10 +101,14 @@ describe('ai-chat: cache through RPC before the model', () => {
 
   it('works through supabase.functions.invoke unchanged', async () => {
     const m = marker('invoke');
-    const { data, error } = await alice.client.functions.invoke('ai-chat', { body: { company_id: companyA, message: `Hello ${m}` } });
+    const { data, error } = await alice.client.functions.invoke('ai-chat', {
+      body: { company_id: companyA, message: `Hello ${m}` },
+    });
     expect(error).toBeNull();
     expect(data).toMatchObject({ from_cache: false });
-    const again = await alice.client.functions.invoke('ai-chat', { body: { company_id: companyA, message: `Hello ${m}` } });
+    const again = await alice.client.functions.invoke('ai-chat', {
+      body: { company_id: companyA, message: `Hello ${m}` },
+    });
     expect(again.data).toMatchObject({ from_cache: true, message: data.message });
   });
 
@@ -119,7 +144,9 @@ describe('ai-chat: Cache-Control', () => {
   it('max-age=N accepts only entries younger than N seconds', async () => {
     const m = marker('maxage');
     await chat(alice, { company_id: companyA, message: m });
-    await adminSql()`update public.ai_cache set created_at = now() - interval '120 seconds' where company_id = ${companyA} and request::text like ${'%' + m + '%'}`;
+    await adminSql()`update public.ai_cache set created_at = now() - interval '120 seconds' where company_id = ${companyA} and request::text like ${
+      '%' + m + '%'
+    }`;
     const fresh = await chat(alice, { company_id: companyA, message: m }, { 'cache-control': 'max-age=600' });
     expect(fresh.xcache).toBe('HIT');
     expect(Number(fresh.age)).toBeGreaterThanOrEqual(120);
@@ -143,7 +170,10 @@ describe('ai-chat: Cache-Control', () => {
   it('X-Cache-TTL sets how long the entry lives', async () => {
     const m = marker('ttl');
     await chat(alice, { company_id: companyA, message: m }, { 'x-cache-ttl': '90' });
-    const [row] = await adminSql()`select extract(epoch from expires_at - created_at)::int as ttl from public.ai_cache where company_id = ${companyA} and request::text like ${'%' + m + '%'}`;
+    const [row] =
+      await adminSql()`select extract(epoch from expires_at - created_at)::int as ttl from public.ai_cache where company_id = ${companyA} and request::text like ${
+        '%' + m + '%'
+      }`;
     expect(row.ttl).toBe(90);
   });
 });
@@ -156,11 +186,21 @@ describe('ai-chat: conversations', () => {
     const second = await chat(alice, { company_id: companyA, conversation_id: id, message: `Second ${m}` });
     expect(second.json.conversation_id).toBe(id);
 
-    const { data: conv, error } = await alice.client.from('ai_conversations').select('id, message_count, context_type, user_id, company_id').eq('id', id).single();
+    const { data: conv, error } = await alice.client.from('ai_conversations').select(
+      'id, message_count, context_type, user_id, company_id',
+    ).eq('id', id).single();
     expect(error).toBeNull();
-    expect(conv).toMatchObject({ id, message_count: 4, context_type: 'accounting', user_id: alice.id, company_id: companyA });
+    expect(conv).toMatchObject({
+      id,
+      message_count: 4,
+      context_type: 'accounting',
+      user_id: alice.id,
+      company_id: companyA,
+    });
 
-    const { data: msgs } = await alice.client.from('ai_messages').select('role, content, from_cache, tokens_used, model').eq('conversation_id', id).order('created_at').order('seq');
+    const { data: msgs } = await alice.client.from('ai_messages').select(
+      'role, content, from_cache, tokens_used, model',
+    ).eq('conversation_id', id).order('created_at').order('seq');
     expect(msgs!.map((x) => x.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(msgs![0].content).toBe(`First ${m}`);
     expect(msgs![1]).toMatchObject({ content: first.json.message, from_cache: false, model: 'gpt-4o-mini' });
@@ -173,7 +213,10 @@ describe('ai-chat: conversations', () => {
     const m = marker('hitmsg');
     await chat(alice, { company_id: companyA, message: m });
     const hit = await chat(bob, { company_id: companyA, message: m });
-    const { data: msgs } = await bob.client.from('ai_messages').select('role, from_cache, tokens_used').eq('conversation_id', hit.json.conversation_id).order('seq');
+    const { data: msgs } = await bob.client.from('ai_messages').select('role, from_cache, tokens_used').eq(
+      'conversation_id',
+      hit.json.conversation_id,
+    ).order('seq');
     expect(msgs).toEqual([
       { role: 'user', from_cache: false, tokens_used: null },
       { role: 'assistant', from_cache: true, tokens_used: 0 },
@@ -201,7 +244,8 @@ describe('ai-chat: auth and validation', () => {
     expect(spoof.status).toBe(403);
     expect(spoof.json.error.code).toBe('forbidden');
     expect(JSON.stringify(spoof.json)).not.toContain('Simulated answer');
-    const [{ n }] = await adminSql()`select count(*)::int as n from public.ai_conversations where user_id = ${alice.id} and company_id = ${companyB}`;
+    const [{ n }] =
+      await adminSql()`select count(*)::int as n from public.ai_conversations where user_id = ${alice.id} and company_id = ${companyB}`;
     expect(n).toBe(0);
     expect(await simCalls(m)).toBe(1);
   });
@@ -241,7 +285,10 @@ describe('ai-chat: auth and validation', () => {
       expect(json.error.code).toEqual(expect.any(String));
       expect(json.error.message).toEqual(expect.any(String));
     }
-    const [{ n }] = await adminSql()`select count(*)::int as n from public.ai_messages m join public.ai_conversations c on c.id = m.conversation_id where c.user_id = ${alice.id} and m.content like ${'%' + m + '%'}`;
+    const [{ n }] =
+      await adminSql()`select count(*)::int as n from public.ai_messages m join public.ai_conversations c on c.id = m.conversation_id where c.user_id = ${alice.id} and m.content like ${
+        '%' + m + '%'
+      }`;
     expect(n).toBe(0);
     expect(await simCalls(m)).toBe(0);
   });
@@ -287,7 +334,10 @@ describe('ai-chat: streaming', () => {
     expect(hit.last.from_cache).toBe(true);
     expect(await simCalls(m)).toBe(1);
 
-    const { data: msgs } = await alice.client.from('ai_messages').select('role, content').eq('conversation_id', miss.chunks[0].conversation_id).order('seq');
+    const { data: msgs } = await alice.client.from('ai_messages').select('role, content').eq(
+      'conversation_id',
+      miss.chunks[0].conversation_id,
+    ).order('seq');
     expect(msgs).toEqual([{ role: 'user', content: `Stream me ${m}` }, { role: 'assistant', content: miss.content }]);
   });
 
@@ -324,7 +374,9 @@ describe('ai-chat: failures and single-flight', () => {
   it('serves an expired entry as STALE when the model fails', async () => {
     const m = marker('stale');
     const fresh = await chat(alice, { company_id: companyA, message: m });
-    await adminSql()`update public.ai_cache set expires_at = now() - interval '1 second' where company_id = ${companyA} and request::text like ${'%' + m + '%'}`;
+    await adminSql()`update public.ai_cache set expires_at = now() - interval '1 second' where company_id = ${companyA} and request::text like ${
+      '%' + m + '%'
+    }`;
     await simFault({ type: 'status', status: 500, count: 3, match: m });
     const stale = await chat(alice, { company_id: companyA, message: m });
     expect(stale.status).toBe(200);
@@ -338,7 +390,9 @@ describe('ai-chat: failures and single-flight', () => {
     const company = await createCompany([[owner, 'owner'], [alice, 'member'], [bob, 'member']]);
     // The model takes a moment, so the 49 followers arrive while the leader is still waiting.
     await simFault({ type: 'delay', ms: 400, match: m });
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => chat(i % 2 ? alice : bob, { company_id: company, message: m })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => chat(i % 2 ? alice : bob, { company_id: company, message: m })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(await simCalls(m)).toBe(1);
     const statuses = results.map((r) => r.xcache);

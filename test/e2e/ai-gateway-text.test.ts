@@ -3,7 +3,15 @@
 // cached instead of failing in Postgres, and shares its entry with the cleaned text.
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS_URL, closeAdminSql, createCompany, createUser, marker, simCalls, type TestUser } from '../helpers/stack.ts';
+import {
+  closeAdminSql,
+  createCompany,
+  createUser,
+  FUNCTIONS_URL,
+  marker,
+  simCalls,
+  type TestUser,
+} from '../helpers/stack.ts';
 
 let user: TestUser;
 let company: string;
@@ -18,7 +26,12 @@ afterAll(async () => {
 });
 
 const client = () =>
-  new OpenAI({ apiKey: user.jwt, baseURL: `${FUNCTIONS_URL}/ai-gateway/v1`, defaultHeaders: { 'X-Company-Id': company }, maxRetries: 0 });
+  new OpenAI({
+    apiKey: user.jwt,
+    baseURL: `${FUNCTIONS_URL}/ai-gateway/v1`,
+    defaultHeaders: { 'X-Company-Id': company },
+    maxRetries: 0,
+  });
 
 describe('ai-gateway: text Postgres cannot store', () => {
   it('answers and caches chat text with U+0000 and a lone surrogate; the cleaned text hits the same entry', async () => {
@@ -39,11 +52,16 @@ describe('ai-gateway: text Postgres cannot store', () => {
   it('caches an embedding item with U+0000 under the cleaned item; an item of nothing but U+0000 is a 400', async () => {
     const m = marker('gw-nul-embed');
     const openai = client();
-    const odd = await openai.embeddings.create({ model: 'text-embedding-3-small', input: `${m}\u0000 text` }).withResponse();
+    const odd = await openai.embeddings.create({ model: 'text-embedding-3-small', input: `${m}\u0000 text` })
+      .withResponse();
     expect(odd.response.headers.get('x-cache')).toBe('MISS');
-    const clean = await openai.embeddings.create({ model: 'text-embedding-3-small', input: `${m} text` }).withResponse();
+    const clean = await openai.embeddings.create({ model: 'text-embedding-3-small', input: `${m} text` })
+      .withResponse();
     expect(clean.response.headers.get('x-cache')).toBe('HIT');
-    const err = await openai.embeddings.create({ model: 'text-embedding-3-small', input: '\u0000' }).then(() => null, (e: unknown) => e);
+    const err = await openai.embeddings.create({ model: 'text-embedding-3-small', input: '\u0000' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
   });
 });

@@ -5,8 +5,21 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCachedOpenAI } from '../../src/client/index.ts';
 import {
-  ANON_KEY, FUNCTIONS_URL, OPENAI_BASE_URL, SERVICE_ROLE_KEY, SIM_ORIGIN, SUPABASE_URL, adminSql, closeAdminSql, createCompany,
-  createUser, marker, serviceClient, simCalls, simFault, type TestUser,
+  adminSql,
+  ANON_KEY,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  FUNCTIONS_URL,
+  marker,
+  OPENAI_BASE_URL,
+  SERVICE_ROLE_KEY,
+  serviceClient,
+  SIM_ORIGIN,
+  simCalls,
+  simFault,
+  SUPABASE_URL,
+  type TestUser,
 } from '../helpers/stack.ts';
 
 const BASE_URL = `${FUNCTIONS_URL}/ai-gateway/v1`;
@@ -72,7 +85,8 @@ describe('ai-gateway: chat completions', () => {
     const m = marker('outofkey');
     const client = forUser(member, companyA);
     await client.chat.completions.create(ask(m));
-    const same = await client.chat.completions.create(ask(m, { user: 'someone', metadata: { a: 'b' }, store: false })).withResponse();
+    const same = await client.chat.completions.create(ask(m, { user: 'someone', metadata: { a: 'b' }, store: false }))
+      .withResponse();
     expect(same.response.headers.get('x-cache')).toBe('HIT');
     const other = await client.chat.completions.create(ask(m, { temperature: 0.2 })).withResponse();
     expect(other.response.headers.get('x-cache')).toBe('MISS');
@@ -132,7 +146,11 @@ describe('ai-gateway: chat completions', () => {
       type: 'function',
       function: {
         name: 'categorize_transaction',
-        parameters: { type: 'object', properties: { category: { type: 'string' }, amount: { type: 'number' } }, required: ['category', 'amount'] },
+        parameters: {
+          type: 'object',
+          properties: { category: { type: 'string' }, amount: { type: 'number' } },
+          required: ['category', 'amount'],
+        },
       },
     }];
     const req = { ...ask(m), tools, tool_choice: 'required' as const };
@@ -194,12 +212,13 @@ describe('ai-gateway: chat completions', () => {
     expect(await simCalls(m)).toBe(1);
   });
 
-  it('never serves one company\'s or one cache type\'s answer to another', async () => {
+  it("never serves one company's or one cache type's answer to another", async () => {
     const m = marker('probe');
     await forUser(member, companyA).chat.completions.create(ask(m));
     const otherCompany = await forUser(outsider, companyB).chat.completions.create(ask(m)).withResponse();
     expect(otherCompany.response.headers.get('x-cache')).toBe('MISS');
-    const otherType = await forUser(member, companyA, 'bank_categorization').chat.completions.create(ask(m)).withResponse();
+    const otherType = await forUser(member, companyA, 'bank_categorization').chat.completions.create(ask(m))
+      .withResponse();
     expect(otherType.response.headers.get('x-cache')).toBe('MISS');
     const global = await sdk(SERVICE_ROLE_KEY).chat.completions.create(ask(m)).withResponse();
     expect(global.response.headers.get('x-cache')).toBe('MISS');
@@ -212,7 +231,9 @@ describe('ai-gateway: chat completions', () => {
     const m = marker('flight');
     await simFault({ type: 'delay', ms: 400, match: m });
     const client = forUser(member, companyA);
-    const results = await Promise.all(Array.from({ length: 5 }, () => client.chat.completions.create(ask(m)).withResponse()));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => client.chat.completions.create(ask(m)).withResponse()),
+    );
     const statuses = results.map((r) => r.response.headers.get('x-cache')).sort();
     expect(statuses.filter((s) => s === 'MISS')).toHaveLength(1);
     expect(new Set(results.map((r) => r.data.choices[0]!.message.content)).size).toBe(1);
@@ -222,12 +243,16 @@ describe('ai-gateway: chat completions', () => {
   it('honours Cache-Control: no-store, no-cache and only-if-cached', async () => {
     const m = marker('directives');
     const client = forUser(member, companyA);
-    await expect(client.chat.completions.create(ask(m), { headers: { 'Cache-Control': 'only-if-cached' } })).rejects.toMatchObject({ status: 504 });
-    const noStore = await client.chat.completions.create(ask(m), { headers: { 'Cache-Control': 'no-store' } }).withResponse();
+    await expect(client.chat.completions.create(ask(m), { headers: { 'Cache-Control': 'only-if-cached' } })).rejects
+      .toMatchObject({ status: 504 });
+    const noStore = await client.chat.completions.create(ask(m), { headers: { 'Cache-Control': 'no-store' } })
+      .withResponse();
     expect(noStore.response.headers.get('x-cache')).toBe('BYPASS');
-    const noCache = await client.chat.completions.create(ask(m), { headers: { 'Cache-Control': 'no-cache' } }).withResponse();
+    const noCache = await client.chat.completions.create(ask(m), { headers: { 'Cache-Control': 'no-cache' } })
+      .withResponse();
     expect(noCache.response.headers.get('x-cache')).toBe('BYPASS');
-    const hit = await client.chat.completions.create(ask(m), { headers: { 'Cache-Control': 'only-if-cached' } }).withResponse();
+    const hit = await client.chat.completions.create(ask(m), { headers: { 'Cache-Control': 'only-if-cached' } })
+      .withResponse();
     expect(hit.response.headers.get('x-cache')).toBe('HIT');
     expect(await simCalls(m)).toBe(2);
   });
@@ -244,17 +269,24 @@ describe('ai-gateway: chat completions', () => {
   });
 });
 
-describe('ai-gateway: errors in OpenAI\'s shape, raised as the SDK\'s classes', () => {
+describe("ai-gateway: errors in OpenAI's shape, raised as the SDK's classes", () => {
   it('refuses anonymous callers (401), users without X-Company-Id (400) and non-members (403)', async () => {
     const m = marker('auth');
-    await expect(sdk(ANON_KEY, { 'X-Company-Id': companyA }).chat.completions.create(ask(m))).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
-    await expect(sdk('not-a-jwt', { 'X-Company-Id': companyA }).chat.completions.create(ask(m))).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(sdk(ANON_KEY, { 'X-Company-Id': companyA }).chat.completions.create(ask(m))).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
+    await expect(sdk('not-a-jwt', { 'X-Company-Id': companyA }).chat.completions.create(ask(m))).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
     const missing = await sdk(member.jwt).chat.completions.create(ask(m)).catch((e) => e);
     expect(missing).toBeInstanceOf(OpenAI.BadRequestError);
     expect(missing.error).toMatchObject({ type: 'invalid_request_error', code: 'missing_company_id' });
     expect(Object.keys(missing.error).sort()).toEqual(['code', 'message', 'param', 'type']);
-    await expect(forUser(outsider, companyA).chat.completions.create(ask(m))).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
-    await expect(forUser(outsider, companyA).embeddings.create({ model: EMBEDDING_MODEL, input: m })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(forUser(outsider, companyA).chat.completions.create(ask(m))).rejects.toBeInstanceOf(
+      OpenAI.PermissionDeniedError,
+    );
+    await expect(forUser(outsider, companyA).embeddings.create({ model: EMBEDDING_MODEL, input: m })).rejects
+      .toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(await simCalls(m)).toBe(0);
     expect(await simEmbeddingCalls(m)).toBe(0);
   });
@@ -272,7 +304,7 @@ describe('ai-gateway: errors in OpenAI\'s shape, raised as the SDK\'s classes', 
     expect(path?.error).toMatchObject({ type: 'invalid_request_error' });
   });
 
-  it('keeps the upstream\'s status: a 429 stays a 429 with its Retry-After, and nothing is cached', async () => {
+  it("keeps the upstream's status: a 429 stays a 429 with its Retry-After, and nothing is cached", async () => {
     const m = marker('ratelimit');
     await simFault({ type: 'status', status: 429, retryAfter: 1, count: 3, match: m });
     const err = await forUser(member, companyA).chat.completions.create(ask(m)).catch((e) => e);
@@ -287,18 +319,25 @@ describe('ai-gateway: embeddings', () => {
   it('caches every item on its own: a partial batch sends only new items and answers each at its index', async () => {
     const [a, b, c] = [marker('emb-a'), marker('emb-b'), marker('emb-c')];
     const client = forUser(member, companyA);
-    const first = await client.embeddings.create({ model: EMBEDDING_MODEL, input: [`first ${a}`, `second ${b}`] }).withResponse();
+    const first = await client.embeddings.create({ model: EMBEDDING_MODEL, input: [`first ${a}`, `second ${b}`] })
+      .withResponse();
     expect(first.response.headers.get('x-cache')).toBe('MISS');
     expect(first.data.data.map((d) => d.index)).toEqual([0, 1]);
 
-    const batch = await client.embeddings.create({ model: EMBEDDING_MODEL, input: [`second ${b}`, `third ${c}`, `first ${a}`] }).withResponse();
+    const batch = await client.embeddings.create({
+      model: EMBEDDING_MODEL,
+      input: [`second ${b}`, `third ${c}`, `first ${a}`],
+    }).withResponse();
     expect(batch.response.headers.get('x-cache')).toBe('PARTIAL');
     expect(batch.data.data.map((d) => d.index)).toEqual([0, 1, 2]);
     // Upstream saw the cached items once (the first batch) and the new one once (alone).
     expect(await simEmbeddingCalls(a)).toBe(1);
     expect(await simEmbeddingCalls(b)).toBe(1);
     expect(await simEmbeddingCalls(c)).toBe(1);
-    const expected = await direct.embeddings.create({ model: EMBEDDING_MODEL, input: [`second ${b}`, `third ${c}`, `first ${a}`] });
+    const expected = await direct.embeddings.create({
+      model: EMBEDDING_MODEL,
+      input: [`second ${b}`, `third ${c}`, `first ${a}`],
+    });
     batch.data.data.forEach((d, i) => expect(d.embedding).toEqual(expected.data[i]!.embedding));
     expect(batch.data.data[2]!.embedding).toEqual(first.data.data[0]!.embedding);
     const onlyNew = await direct.embeddings.create({ model: EMBEDDING_MODEL, input: [`third ${c}`] });
@@ -317,12 +356,21 @@ describe('ai-gateway: embeddings', () => {
     const other = await client.embeddings.create({ model: EMBEDDING_MODEL, input: m, dimensions: 32 }).withResponse();
     expect(other.response.headers.get('x-cache')).toBe('MISS');
     expect(other.data.data[0]!.embedding).toHaveLength(32);
-    const float = await client.embeddings.create({ model: EMBEDDING_MODEL, input: m, dimensions: 64, encoding_format: 'float' }).withResponse();
+    const float = await client.embeddings.create({
+      model: EMBEDDING_MODEL,
+      input: m,
+      dimensions: 64,
+      encoding_format: 'float',
+    }).withResponse();
     expect(float.response.headers.get('x-cache')).toBe('MISS');
 
     const tokens = [[101, 202, 303], [404, 505]];
     const t1 = await client.embeddings.create({ model: EMBEDDING_MODEL, input: tokens, dimensions: 16 }).withResponse();
-    const t2 = await client.embeddings.create({ model: EMBEDDING_MODEL, input: [[404, 505], [101, 202, 303]], dimensions: 16 }).withResponse();
+    const t2 = await client.embeddings.create({
+      model: EMBEDDING_MODEL,
+      input: [[404, 505], [101, 202, 303]],
+      dimensions: 16,
+    }).withResponse();
     expect(t2.response.headers.get('x-cache')).toBe('HIT');
     expect(t2.data.data[0]!.embedding).toEqual(t1.data.data[1]!.embedding);
     expect(t2.data.data[1]!.embedding).toEqual(t1.data.data[0]!.embedding);
@@ -333,31 +381,51 @@ describe('ai-gateway: embeddings', () => {
     await forUser(member, companyA).embeddings.create({ model: EMBEDDING_MODEL, input: m });
     const b = await forUser(outsider, companyB).embeddings.create({ model: EMBEDDING_MODEL, input: m }).withResponse();
     expect(b.response.headers.get('x-cache')).toBe('MISS');
-    const t = await forUser(member, companyA, 'search_index').embeddings.create({ model: EMBEDDING_MODEL, input: m }).withResponse();
+    const t = await forUser(member, companyA, 'search_index').embeddings.create({ model: EMBEDDING_MODEL, input: m })
+      .withResponse();
     expect(t.response.headers.get('x-cache')).toBe('MISS');
     expect(await simEmbeddingCalls(m)).toBe(3);
   });
 });
 
 describe('ai-gateway: per-type policies', () => {
-  it('follows the operators\' defaults and the owners\' overrides: off, or shared globally', async () => {
+  it("follows the operators' defaults and the owners' overrides: off, or shared globally", async () => {
     const type = `gw_${marker('p').replace(/-/g, '_')}`;
     const m = marker('policy');
     const service = serviceClient();
-    const { error: defaultError } = await service.rpc('set_cache_policy', { p_company_id: null, p_cache_type: type, p_ttl_seconds: 60, p_scope: 'company', p_enabled: false });
+    const { error: defaultError } = await service.rpc('set_cache_policy', {
+      p_company_id: null,
+      p_cache_type: type,
+      p_ttl_seconds: 60,
+      p_scope: 'company',
+      p_enabled: false,
+    });
     expect(defaultError).toBeNull();
     const off = await forUser(member, companyA, type).chat.completions.create(ask(m)).withResponse();
     expect(off.response.headers.get('x-cache')).toBe('BYPASS');
 
     // A member may not override; the owner may.
-    const { error: memberError } = await member.client.rpc('set_cache_policy', { p_company_id: companyA, p_cache_type: type, p_ttl_seconds: 120, p_scope: 'company', p_enabled: true });
+    const { error: memberError } = await member.client.rpc('set_cache_policy', {
+      p_company_id: companyA,
+      p_cache_type: type,
+      p_ttl_seconds: 120,
+      p_scope: 'company',
+      p_enabled: true,
+    });
     expect(memberError?.code).toBe('42501');
-    const { error: ownerError } = await owner.client.rpc('set_cache_policy', { p_company_id: companyA, p_cache_type: type, p_ttl_seconds: 120, p_scope: 'global', p_enabled: true });
+    const { error: ownerError } = await owner.client.rpc('set_cache_policy', {
+      p_company_id: companyA,
+      p_cache_type: type,
+      p_ttl_seconds: 120,
+      p_scope: 'global',
+      p_enabled: true,
+    });
     expect(ownerError).toBeNull();
     await forUser(member, companyA, type).chat.completions.create(ask(m));
     const hit = await forUser(member, companyA, type).chat.completions.create(ask(m)).withResponse();
     expect(hit.response.headers.get('x-cache')).toBe('HIT');
-    const [entry] = await adminSql()`select company_id, expires_at - created_at as ttl from public.ai_cache where cache_type = ${type}`;
+    const [entry] =
+      await adminSql()`select company_id, expires_at - created_at as ttl from public.ai_cache where cache_type = ${type}`;
     expect(entry!.company_id).toBeNull();
     // Company B still follows the default: off.
     const b = await forUser(outsider, companyB, type).chat.completions.create(ask(m)).withResponse();
@@ -384,11 +452,12 @@ describe('ai-gateway: models and the typed client', () => {
     const second = await openai.chat.completions.create(ask(m)).withResponse();
     expect(second.response.headers.get('x-cache')).toBe('HIT');
     expect(calls).toBeGreaterThanOrEqual(2);
-    const [entry] = await adminSql()`select cache_type from public.ai_cache where company_id = ${companyA} and request::text like ${`%${m}%`}`;
+    const [entry] =
+      await adminSql()`select cache_type from public.ai_cache where company_id = ${companyA} and request::text like ${`%${m}%`}`;
     expect(entry!.cache_type).toBe('document_analysis');
   });
 
-  it('counts hits, misses and upstream calls per cache type in the company\'s stats', async () => {
+  it("counts hits, misses and upstream calls per cache type in the company's stats", async () => {
     const type = `gw_${marker('stats').replace(/-/g, '_')}`;
     const m = marker('stats');
     const client = forUser(member, companyA, type);
@@ -397,7 +466,9 @@ describe('ai-gateway: models and the typed client', () => {
     await client.embeddings.create({ model: EMBEDDING_MODEL, input: [`${m} one`, `${m} two`] });
     const { data, error } = await owner.client.rpc('get_cache_stats', { p_company_id: companyA });
     expect(error).toBeNull();
-    const byType = (data as { by_type: Array<{ cache_type: string; hits: number; misses: number; upstream_calls: number }> }).by_type;
+    const byType =
+      (data as { by_type: Array<{ cache_type: string; hits: number; misses: number; upstream_calls: number }> })
+        .by_type;
     // Embeddings: every item computed upstream is stored (and counted) by cache_store on its own.
     expect(byType.find((t) => t.cache_type === type)).toMatchObject({ hits: 1, misses: 3, upstream_calls: 3 });
   });

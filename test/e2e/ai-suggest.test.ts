@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any -- tests read loosely typed JSON bodies
 // ai-suggest end to end over HTTP (seed 000's contract), plus the pieces it is built from
 // (schema, key normalization, structured-output repair, client address, token bucket).
 import { randomInt } from 'node:crypto';
@@ -10,9 +11,26 @@ import { bucketFor, suggestCacheKey } from '../../supabase/functions/ai-suggest/
 import { Answer, ANSWER_JSON_SCHEMA, PROMPT_VERSION } from '../../supabase/functions/ai-suggest/prompts.ts';
 import { Body } from '../../supabase/functions/ai-suggest/schema.ts';
 import {
-  ANON_KEY, DB_URL, FUNCTIONS_URL, adminSql, closeAdminSql, createCompany, createUser, marker, simCalls, simFault, type TestUser,
+  adminSql,
+  ANON_KEY,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  DB_URL,
+  FUNCTIONS_URL,
+  marker,
+  simCalls,
+  simFault,
+  type TestUser,
 } from '../helpers/stack.ts';
-import { SERVICE_TOKEN, bucketRow, expectContract, suggestFromAddress, suggestHttp, suggestionEntries } from '../helpers/suggest.ts';
+import {
+  bucketRow,
+  expectContract,
+  SERVICE_TOKEN,
+  suggestFromAddress,
+  suggestHttp,
+  suggestionEntries,
+} from '../helpers/suggest.ts';
 
 let alice: TestUser;
 let bob: TestUser;
@@ -85,13 +103,18 @@ describe('ai-suggest: the seed 000 contract', () => {
     const m = marker('shared');
     const anon = await suggestHttp({ description_projet: `Application mobile de réservation ${m}` });
     expect(anon.xcache).toBe('MISS');
-    const user = await suggestHttp({ description_projet: `application mobile de réservation ${m}` }, { token: alice.jwt });
+    const user = await suggestHttp({ description_projet: `application mobile de réservation ${m}` }, {
+      token: alice.jwt,
+    });
     expect(user.xcache).toBe('HIT');
     expect(user.json.suggestions).toEqual(anon.json.suggestions);
   });
 
   it('answers CORS preflight without credentials', async () => {
-    const res = await fetch(`${FUNCTIONS_URL}/ai-suggest`, { method: 'OPTIONS', headers: { origin: 'https://quotes.example', 'access-control-request-method': 'POST' } });
+    const res = await fetch(`${FUNCTIONS_URL}/ai-suggest`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://quotes.example', 'access-control-request-method': 'POST' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     await res.text();
@@ -108,7 +131,10 @@ describe('ai-suggest: company scope', () => {
     const own = await suggestHttp({ description_projet, company_id: companyA }, { token: alice.jwt });
     expect(own.status).toBe(200);
     expect(own.xcache).toBe('MISS'); // the global entry is not served in the company scope
-    const colleague = await suggestHttp({ description_projet: description_projet.toUpperCase(), company_id: companyA }, { token: bob.jwt });
+    const colleague = await suggestHttp(
+      { description_projet: description_projet.toUpperCase(), company_id: companyA },
+      { token: bob.jwt },
+    );
     expect(colleague.xcache).toBe('HIT');
     expect(colleague.json.suggestions).toEqual(own.json.suggestions);
     expect(await simCalls(m)).toBe(2);
@@ -131,7 +157,11 @@ describe('ai-suggest: request validation', () => {
     ['an empty description', { description_projet: '' }, /description_projet: must not be empty/],
     ['a blank description', { description_projet: ' \n\t ' }, /description_projet: must not be empty/],
     ['a too short description', { description_projet: 'ab' }, /description_projet: must be at least 3 characters/],
-    ['a too long description', { description_projet: 'x'.repeat(2001) }, /description_projet: must be at most 2000 characters/],
+    [
+      'a too long description',
+      { description_projet: 'x'.repeat(2001) },
+      /description_projet: must be at most 2000 characters/,
+    ],
     ['a non-string description', { description_projet: 42 }, /description_projet: must be a string/],
     ['an invalid company_id', { description_projet: 'Un blog', company_id: 'acme' }, /company_id: must be a UUID/],
     ['an unknown field', { description_projet: 'Un blog', budget: 1000 }, /budget/],
@@ -163,7 +193,10 @@ describe('ai-suggest: request validation', () => {
     expect(get.status).toBe(405);
     await get.text();
 
-    const noAuth = await fetch(`${FUNCTIONS_URL}/ai-suggest`, { method: 'POST', body: '{"description_projet":"Un blog"}' });
+    const noAuth = await fetch(`${FUNCTIONS_URL}/ai-suggest`, {
+      method: 'POST',
+      body: '{"description_projet":"Un blog"}',
+    });
     expect(noAuth.status).toBe(401);
     await noAuth.text();
     const badAuth = await suggestHttp({ description_projet: 'Un blog' }, { token: 'not-a-jwt' });
@@ -179,25 +212,33 @@ describe('ai-suggest: request validation', () => {
 describe('ai-suggest: per-request cache controls', () => {
   it('only-if-cached answers 504 on a miss without calling the model, and the entry on a hit', async () => {
     const m = marker('oic');
-    const miss = await suggestHttp({ description_projet: `Portfolio photo ${m}` }, { headers: { 'cache-control': 'only-if-cached' } });
+    const miss = await suggestHttp({ description_projet: `Portfolio photo ${m}` }, {
+      headers: { 'cache-control': 'only-if-cached' },
+    });
     expect(miss.status).toBe(504);
     expect(miss.json.error.code).toBe('not_cached');
     expect(await simCalls(m)).toBe(0);
     await suggestHttp({ description_projet: `Portfolio photo ${m}` });
-    const hit = await suggestHttp({ description_projet: `Portfolio photo ${m}` }, { headers: { 'cache-control': 'only-if-cached' } });
+    const hit = await suggestHttp({ description_projet: `Portfolio photo ${m}` }, {
+      headers: { 'cache-control': 'only-if-cached' },
+    });
     expect(hit.status).toBe(200);
     expect(hit.xcache).toBe('HIT');
   });
 
   it('no-store neither reads nor writes; no-cache skips the read but stores', async () => {
     const m = marker('nostore');
-    const a = await suggestHttp({ description_projet: `Landing page ${m}` }, { headers: { 'cache-control': 'no-store' } });
+    const a = await suggestHttp({ description_projet: `Landing page ${m}` }, {
+      headers: { 'cache-control': 'no-store' },
+    });
     expect(a.status).toBe(200);
     expect(a.xcache).toBe('BYPASS');
     expect(a.json.from_cache).toBe(false);
     expect(await suggestionEntries(m)).toBe(0);
 
-    const b = await suggestHttp({ description_projet: `Landing page ${m}` }, { headers: { 'cache-control': 'no-cache' } });
+    const b = await suggestHttp({ description_projet: `Landing page ${m}` }, {
+      headers: { 'cache-control': 'no-cache' },
+    });
     expect(b.xcache).toBe('BYPASS');
     expect(await suggestionEntries(m)).toBe(1);
     const c = await suggestHttp({ description_projet: `Landing page ${m}` });
@@ -208,7 +249,10 @@ describe('ai-suggest: per-request cache controls', () => {
   it('honours X-Cache-TTL', async () => {
     const m = marker('ttl');
     await suggestHttp({ description_projet: `Blog culinaire ${m}` }, { headers: { 'x-cache-ttl': '120' } });
-    const [row] = await adminSql()`select extract(epoch from expires_at - created_at)::int as ttl from public.ai_cache where request::text like ${'%' + m + '%'}`;
+    const [row] =
+      await adminSql()`select extract(epoch from expires_at - created_at)::int as ttl from public.ai_cache where request::text like ${
+        '%' + m + '%'
+      }`;
     expect(row.ttl).toBe(120);
   });
 });
@@ -246,7 +290,9 @@ describe('ai-suggest: model failures and invalid output', () => {
   it('serves an expired entry as STALE when the model fails', async () => {
     const m = marker('stale');
     const fresh = await suggestHttp({ description_projet: `Refonte de site ${m}` });
-    await adminSql()`update public.ai_cache set created_at = now() - interval '2 days', expires_at = now() - interval '1 day' where request::text like ${'%' + m + '%'}`;
+    await adminSql()`update public.ai_cache set created_at = now() - interval '2 days', expires_at = now() - interval '1 day' where request::text like ${
+      '%' + m + '%'
+    }`;
     await simFault({ type: 'status', status: 500, count: 3, match: m });
     const stale = await suggestHttp({ description_projet: `Refonte de site ${m}` });
     expect(stale.status).toBe(200);
@@ -259,7 +305,10 @@ describe('ai-suggest: model failures and invalid output', () => {
     await simFault({ type: 'delay', ms: 300, match: m });
     // The service role is not rate limited, so the burst measures single-flight only.
     const results = await Promise.all(
-      Array.from({ length: 30 }, () => suggestHttp({ description_projet: `Site associatif ${m}` }, { token: SERVICE_TOKEN })),
+      Array.from(
+        { length: 30 },
+        () => suggestHttp({ description_projet: `Site associatif ${m}` }, { token: SERVICE_TOKEN }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(30).fill(200));
     expect(await simCalls(m)).toBe(1);
@@ -301,7 +350,9 @@ describe('ai-suggest: rate limits', () => {
   it('keys anonymous callers by the address the gateway saw, not by what they claim', async () => {
     const spoofed = `198.51.100.${randomInt(1, 255)}`;
     const before = Date.now();
-    const r = await suggestHttp({ description_projet: 'Site web pour mon restaurant' }, { headers: { 'x-forwarded-for': spoofed } });
+    const r = await suggestHttp({ description_projet: 'Site web pour mon restaurant' }, {
+      headers: { 'x-forwarded-for': spoofed },
+    });
     expect(r.status).toBe(200);
     expect(Number(r.res.headers.get('x-ratelimit-limit'))).toBeGreaterThan(0);
     expect(await bucketRow(`ai-suggest:ip:${spoofed}`)).toBeUndefined();
@@ -339,7 +390,10 @@ describe('ai-suggest: rate limits', () => {
     try {
       const bucket = `test:concurrent:${marker()}`;
       const results = await Promise.all(
-        Array.from({ length: 40 }, () => sql`select public.rate_limit_take(${bucket}, 10, 0.001) as r`.then((rows) => rows[0].r)),
+        Array.from(
+          { length: 40 },
+          () => sql`select public.rate_limit_take(${bucket}, 10, 0.001) as r`.then((rows) => rows[0].r),
+        ),
       );
       expect(results.filter((r) => r.allowed)).toHaveLength(10);
       expect(results.filter((r) => !r.allowed).every((r) => r.retry_after_seconds > 0)).toBe(true);
@@ -352,7 +406,8 @@ describe('ai-suggest: rate limits', () => {
 
 describe('ai-suggest: building blocks', () => {
   it('the cache key normalizes case, whitespace and Unicode form, and separates scopes and models', async () => {
-    const k = async (d: string, scope = 'global', model = 'gpt-4o-mini') => (await suggestCacheKey(d, scope, model)).key;
+    const k = async (d: string, scope = 'global', model = 'gpt-4o-mini') =>
+      (await suggestCacheKey(d, scope, model)).key;
     const base = await k('Site web pour mon Café');
     expect(await k('  site   WEB pour\tmon cafe\u0301 ')).toBe(base);
     expect(await k('Site web pour mon Café', 'global', ' GPT-4o-mini ')).toBe(base);
@@ -360,7 +415,12 @@ describe('ai-suggest: building blocks', () => {
     expect(await k('Site web pour mon Café', 'global', 'gpt-4o')).not.toBe(base);
     expect(await k('Site web pour mon thé')).not.toBe(base);
     const { canonical } = await suggestCacheKey('Site', 'global', 'gpt-4o-mini');
-    expect(canonical).toMatchObject({ cache_type: 'suggestions', scope: 'global', prompt_version: PROMPT_VERSION, description: 'site' });
+    expect(canonical).toMatchObject({
+      cache_type: 'suggestions',
+      scope: 'global',
+      prompt_version: PROMPT_VERSION,
+      description: 'site',
+    });
   });
 
   it('the JSON Schema sent to the model and the validator agree', () => {
@@ -370,8 +430,12 @@ describe('ai-suggest: building blocks', () => {
     }
     const valid = Answer.parse(sampleFromSchema(ANSWER_JSON_SCHEMA, 'x'));
     expect(Answer.safeParse({ ...valid, extra: 1 }).success).toBe(false);
-    expect(Answer.safeParse({ ...valid, suggestions: { ...valid.suggestions, nombre_pages: 2.5 } }).success).toBe(false);
-    expect(Answer.safeParse({ ...valid, suggestions: { ...valid.suggestions, type_projet: 'fusée' } }).success).toBe(false);
+    expect(Answer.safeParse({ ...valid, suggestions: { ...valid.suggestions, nombre_pages: 2.5 } }).success).toBe(
+      false,
+    );
+    expect(Answer.safeParse({ ...valid, suggestions: { ...valid.suggestions, type_projet: 'fusée' } }).success).toBe(
+      false,
+    );
     expect(Answer.safeParse({ ...valid, explication: '   ' }).success).toBe(false);
   });
 
@@ -436,8 +500,16 @@ function fakeModel(answers: Array<{ content: string; finish_reason: string }>) {
           requests.push(body);
           const a = answers[requests.length - 1];
           return {
-            id: 'x', object: 'chat.completion', created: 0, model: body.model,
-            choices: [{ index: 0, message: { role: 'assistant', content: a.content, refusal: null }, finish_reason: a.finish_reason, logprobs: null }],
+            id: 'x',
+            object: 'chat.completion',
+            created: 0,
+            model: body.model,
+            choices: [{
+              index: 0,
+              message: { role: 'assistant', content: a.content, refusal: null },
+              finish_reason: a.finish_reason,
+              logprobs: null,
+            }],
             usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
           };
         },
@@ -450,7 +522,10 @@ function fakeModel(answers: Array<{ content: string; finish_reason: string }>) {
 function request() {
   return {
     model: 'gpt-4o-mini',
-    messages: [{ role: 'system' as const, content: 'sys' }, { role: 'user' as const, content: 'Description du projet : blog' }],
+    messages: [{ role: 'system' as const, content: 'sys' }, {
+      role: 'user' as const,
+      content: 'Description du projet : blog',
+    }],
     schemaName: 'project_suggestions',
     jsonSchema: ANSWER_JSON_SCHEMA as unknown as Record<string, unknown>,
     validator: Answer,

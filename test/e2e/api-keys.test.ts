@@ -93,7 +93,9 @@ describe('user sessions with the new keys', () => {
       ...options,
       global: { headers: { Authorization: `Bearer ${user.jwt}` } },
     });
-    const { error } = await supabase.functions.invoke('ai-chat', { body: { company_id: companyId, message: 'Bonjour' } });
+    const { error } = await supabase.functions.invoke('ai-chat', {
+      body: { company_id: companyId, message: 'Bonjour' },
+    });
     // Not a member of that company: the function identified the user and checked membership.
     const res = (error as FunctionsHttpError).context as Response;
     expect(res.status).toBe(403);

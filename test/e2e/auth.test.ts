@@ -8,11 +8,13 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { decodeJwt } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../src/stack/config.ts';
-import { ANON_KEY, SUPABASE_URL, adminSql, closeAdminSql } from '../helpers/stack.ts';
+import { adminSql, ANON_KEY, closeAdminSql, SUPABASE_URL } from '../helpers/stack.ts';
 
 const run = promisify(execFile);
 const client = (): SupabaseClient =>
-  createClient(SUPABASE_URL, ANON_KEY, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } });
+  createClient(SUPABASE_URL, ANON_KEY, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  });
 const email = (label: string) => `${label}-${randomUUID().slice(0, 8)}@example.test`;
 const PASSWORD = 'correct horse 1';
 
@@ -22,7 +24,11 @@ describe('supabase.auth against the local stack', () => {
   it('signUp signs the user up and in at once, with a bcrypt hash and GoTrue claims', async () => {
     const supabase = client();
     const address = email('signup');
-    const { data, error } = await supabase.auth.signUp({ email: address.toUpperCase(), password: PASSWORD, options: { data: { team: 'ops' } } });
+    const { data, error } = await supabase.auth.signUp({
+      email: address.toUpperCase(),
+      password: PASSWORD,
+      options: { data: { team: 'ops' } },
+    });
     expect(error).toBeNull();
     expect(data.session?.access_token).toBeTruthy();
     expect(data.user?.email).toBe(address);
@@ -31,7 +37,14 @@ describe('supabase.auth against the local stack', () => {
     expect(data.user?.identities?.length).toBe(1);
 
     const claims = decodeJwt(data.session!.access_token);
-    expect(claims).toMatchObject({ sub: data.user!.id, role: 'authenticated', aud: 'authenticated', email: address, aal: 'aal1', user_metadata: { team: 'ops' } });
+    expect(claims).toMatchObject({
+      sub: data.user!.id,
+      role: 'authenticated',
+      aud: 'authenticated',
+      email: address,
+      aal: 'aal1',
+      user_metadata: { team: 'ops' },
+    });
     expect(claims.session_id).toEqual(expect.any(String));
     expect(claims.amr).toEqual([{ method: 'password', timestamp: expect.any(Number) }]);
     expect(claims.exp! - claims.iat!).toBe(3600);
@@ -68,7 +81,11 @@ describe('supabase.auth against the local stack', () => {
     expect(ok.data.user?.last_sign_in_at).toBeTruthy();
 
     const wrong = await client().auth.signInWithPassword({ email: address, password: 'wrong password' });
-    expect(wrong.error).toMatchObject({ status: 400, code: 'invalid_credentials', message: 'Invalid login credentials' });
+    expect(wrong.error).toMatchObject({
+      status: 400,
+      code: 'invalid_credentials',
+      message: 'Invalid login credentials',
+    });
     expect(wrong.data.session).toBeNull();
     const unknown = await client().auth.signInWithPassword({ email: email('nobody'), password: PASSWORD });
     expect(unknown.error).toMatchObject({ status: 400, code: 'invalid_credentials' });
@@ -108,7 +125,9 @@ describe('supabase.auth against the local stack', () => {
     expect(updated.error).toBeNull();
     expect(updated.data.user?.user_metadata).toEqual({ display_name: 'Ada' });
     expect((await client().auth.signInWithPassword({ email: address, password: 'a new password' })).error).toBeNull();
-    expect((await client().auth.signInWithPassword({ email: address, password: PASSWORD })).error?.code).toBe('invalid_credentials');
+    expect((await client().auth.signInWithPassword({ email: address, password: PASSWORD })).error?.code).toBe(
+      'invalid_credentials',
+    );
 
     expect((await supabase.auth.signOut()).error).toBeNull();
     // The signed-out session's access token no longer identifies a session.
@@ -124,7 +143,20 @@ describe('supabase.auth against the local stack', () => {
   it('`npm run stack -- user add` creates an admin who signs in and reads their company figures', async () => {
     const address = email('cli-admin');
     const company = randomUUID();
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/stack/cli.ts'), 'user', 'add', address, '--company', company, '--role', 'admin', '--password', PASSWORD], { cwd: ROOT, env: process.env });
+    const { stdout } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'src/stack/cli.ts'),
+      'user',
+      'add',
+      address,
+      '--company',
+      company,
+      '--role',
+      'admin',
+      '--password',
+      PASSWORD,
+    ], { cwd: ROOT, env: process.env });
     expect(stdout).toContain(`created user ${address}`);
 
     const supabase = client();
@@ -136,7 +168,16 @@ describe('supabase.auth against the local stack', () => {
     const companies = await supabase.rpc('get_dashboard_companies');
     expect(companies.data).toEqual([{ company_id: company, role: 'admin', is_admin: true, name: null }]);
 
-    const bad = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/stack/cli.ts'), 'user', 'add', address, '--company', 'acme'], { cwd: ROOT, env: process.env }).catch((e: { stderr: string; code: number }) => e);
+    const bad = await run(process.execPath, [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'src/stack/cli.ts'),
+      'user',
+      'add',
+      address,
+      '--company',
+      'acme',
+    ], { cwd: ROOT, env: process.env }).catch((e: { stderr: string; code: number }) => e);
     expect((bad as { code: number }).code).toBe(1);
     expect((bad as { stderr: string }).stderr).toContain('--company must be a uuid');
   }, 120_000);

@@ -2,9 +2,24 @@
 // on top of its own supabase-js client (a signed-in user's, or the anon key's).
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AiCacheError, ChatDelta, createAiCacheClient, type AiCacheClient, type Database } from '../../src/client/index.ts';
 import {
-  ANON_KEY, SUPABASE_URL, closeAdminSql, createCompany, createUser, marker, serviceClient, simCalls, simFault, type TestUser,
+  type AiCacheClient,
+  AiCacheError,
+  ChatDelta,
+  createAiCacheClient,
+  type Database,
+} from '../../src/client/index.ts';
+import {
+  ANON_KEY,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  marker,
+  serviceClient,
+  simCalls,
+  simFault,
+  SUPABASE_URL,
+  type TestUser,
 } from '../helpers/stack.ts';
 
 let alice: TestUser; // owner of company A
@@ -20,7 +35,9 @@ beforeAll(async () => {
   eve = await createUser('eve');
   companyA = await createCompany([[alice, 'owner'], [bob, 'member']]);
   companyB = await createCompany([[eve, 'owner']]);
-  const anonSupabase = createClient<Database>(SUPABASE_URL, ANON_KEY, { auth: { persistSession: false, autoRefreshToken: false } });
+  const anonSupabase = createClient<Database>(SUPABASE_URL, ANON_KEY, {
+    auth: { persistSession: false, autoRefreshToken: false },
+  });
   ai = {
     alice: createAiCacheClient(alice.client),
     bob: createAiCacheClient(bob.client),
@@ -65,7 +82,12 @@ describe('client.chat', () => {
   it('continues a conversation and passes cache controls', async () => {
     const m = marker('follow');
     const first = await ai.alice.chat({ companyId: companyA, message: `Bonjour ${m}`, contextType: 'accounting' });
-    const next = await ai.alice.chat({ companyId: companyA, conversationId: first.conversation_id, message: `Et ensuite ? ${m}`, cache: { noStore: true } });
+    const next = await ai.alice.chat({
+      companyId: companyA,
+      conversationId: first.conversation_id,
+      message: `Et ensuite ? ${m}`,
+      cache: { noStore: true },
+    });
     expect(next.conversation_id).toBe(first.conversation_id);
     expect(next.cache).toBe('BYPASS');
     const conversation = await ai.alice.conversations.get(first.conversation_id);
@@ -79,7 +101,9 @@ describe('client.chat', () => {
     const invalid = await failure(ai.alice.chat({ companyId: companyA, message: '   ' }));
     expect(invalid).toMatchObject({ code: 'invalid_request', status: 400 });
     expect(invalid.message).toMatch(/message/);
-    const notCached = await failure(ai.alice.chat({ companyId: companyA, message: marker('oic'), cache: { onlyIfCached: true } }));
+    const notCached = await failure(
+      ai.alice.chat({ companyId: companyA, message: marker('oic'), cache: { onlyIfCached: true } }),
+    );
     expect(notCached).toMatchObject({ code: 'not_cached', status: 504 });
     const anon = await failure(ai.anon.chat({ companyId: companyA, message: 'Hello' }));
     expect(anon).toMatchObject({ code: 'unauthorized', status: 401 });
@@ -151,7 +175,12 @@ describe('client.suggest', () => {
     expect(typeof first.explication).toBe('string');
 
     const second = await ai.alice.suggest({ description: `  SITE WEB pour mon restaurant ${m}` });
-    expect(second).toMatchObject({ from_cache: true, cache: 'HIT', suggestions: first.suggestions, explication: first.explication });
+    expect(second).toMatchObject({
+      from_cache: true,
+      cache: 'HIT',
+      suggestions: first.suggestions,
+      explication: first.explication,
+    });
     expect(await simCalls(m)).toBe(1);
   });
 
@@ -193,7 +222,9 @@ describe('client.conversations', () => {
     const fai = createAiCacheClient(frank.client);
     const m = marker('list');
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await fai.chat({ companyId: company, message: `Question ${i} ${m}` })).conversation_id);
+    for (let i = 0; i < 5; i++) {
+      ids.push((await fai.chat({ companyId: company, message: `Question ${i} ${m}` })).conversation_id);
+    }
     await fai.chat({ companyId: other, message: `Ailleurs ${m}` });
 
     const p1 = await fai.conversations.list({ page: 1, pageSize: 2, companyId: company });
@@ -226,7 +257,12 @@ describe('client.conversations', () => {
     const m = marker('get');
     const reply = await ai.alice.chat({ companyId: companyA, message: `Première question ${m}` });
     const got = await ai.alice.conversations.get(reply.conversation_id);
-    expect(got.conversation).toMatchObject({ id: reply.conversation_id, company_id: companyA, user_id: alice.id, message_count: 2 });
+    expect(got.conversation).toMatchObject({
+      id: reply.conversation_id,
+      company_id: companyA,
+      user_id: alice.id,
+      message_count: 2,
+    });
     expect(got.messages.map((x) => [x.role, x.content])).toEqual([
       ['user', `Première question ${m}`],
       ['assistant', reply.message],
@@ -238,7 +274,10 @@ describe('client.conversations', () => {
   });
 
   it('renames, archives, unarchives and deletes', async () => {
-    const { conversation_id: id } = await ai.alice.chat({ companyId: companyA, message: `À renommer ${marker('crud')}` });
+    const { conversation_id: id } = await ai.alice.chat({
+      companyId: companyA,
+      message: `À renommer ${marker('crud')}`,
+    });
     const renamed = await ai.alice.conversations.rename(id, '  Budget 2027  ');
     expect(renamed).toMatchObject({ id, title: 'Budget 2027' });
     await expect(ai.alice.conversations.rename(id, ' ')).rejects.toMatchObject({ code: 'invalid_request' });

@@ -10,14 +10,24 @@ describe.each(['ai-chat', 'ai-suggest', 'ai-metrics'])('%s CORS preflight', (fn)
       headers: {
         origin: 'https://app.example',
         'access-control-request-method': fn === 'ai-metrics' ? 'GET' : 'POST',
-        'access-control-request-headers': 'authorization, apikey, content-type, x-client-info, cache-control, x-cache-ttl',
+        'access-control-request-headers':
+          'authorization, apikey, content-type, x-client-info, cache-control, x-cache-ttl',
       },
     });
     expect(res.status).toBe(200);
     await res.text();
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     const allowed = (res.headers.get('access-control-allow-headers') ?? '').split(',').map((h) => h.trim());
-    expect(allowed).toEqual(expect.arrayContaining(['authorization', 'apikey', 'content-type', 'x-client-info', 'cache-control', 'x-cache-ttl']));
+    expect(allowed).toEqual(
+      expect.arrayContaining([
+        'authorization',
+        'apikey',
+        'content-type',
+        'x-client-info',
+        'cache-control',
+        'x-cache-ttl',
+      ]),
+    );
     expect(res.headers.get('access-control-allow-methods')).toMatch(fn === 'ai-metrics' ? /GET/ : /POST/);
   });
 });

@@ -6,9 +6,9 @@ import { createClient } from '@supabase/supabase-js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackEnv } from '../../src/stack/config.ts';
-import { launchBrowser, type Browser } from '../helpers/browser.ts';
+import { type Browser, launchBrowser } from '../helpers/browser.ts';
 import { addDashboardUser, PASSWORD, seedCompany, seedConversations } from '../helpers/dashboard-fixture.ts';
-import { ANON_KEY, SUPABASE_URL, adminSql, closeAdminSql } from '../helpers/stack.ts';
+import { adminSql, ANON_KEY, closeAdminSql, SUPABASE_URL } from '../helpers/stack.ts';
 
 const DASHBOARD_URL = process.env.AI_DASHBOARD_URL ?? stackEnv().AI_DASHBOARD_URL!;
 const companyA = randomUUID();
@@ -54,10 +54,18 @@ async function statsAs(email: string, companyId: string) {
   if (error) throw error;
   const { data, error: rpcError } = await supabase.rpc('get_cache_stats', { p_company_id: companyId });
   if (rpcError) throw rpcError;
-  return data as { entries: number; hit_rate: number; tokens_saved: number; cost_saved_usd: number; hits: number; misses: number };
+  return data as {
+    entries: number;
+    hit_rate: number;
+    tokens_saved: number;
+    cost_saved_usd: number;
+    hits: number;
+    misses: number;
+  };
 }
 
-const card = (page: Page, label: string) => page.getByRole('group', { name: label, exact: true }).locator('.card-value');
+const card = (page: Page, label: string) =>
+  page.getByRole('group', { name: label, exact: true }).locator('.card-value');
 const number = (text: string | null) => Number((text ?? '').replace(/[^0-9.-]/g, ''));
 
 async function shownFigures(page: Page) {
@@ -113,7 +121,9 @@ describe('the dashboard in Chromium', () => {
     const before = await expectFiguresOf(page, companyA);
     expect(before.entries).toBe(3);
     // Metadata of the most reused entries and conversation statistics, never their text.
-    await expect.poll(() => page.getByRole('region', { name: 'Most reused entries' }).locator('tbody tr').count()).toBe(3);
+    await expect.poll(() => page.getByRole('region', { name: 'Most reused entries' }).locator('tbody tr').count()).toBe(
+      3,
+    );
     await expect.poll(() => page.getByRole('region', { name: 'Conversations' }).textContent()).toContain('75%');
     expect(await page.content()).not.toContain('not for admins');
     expect(await page.content()).not.toContain('private answer');
@@ -134,7 +144,10 @@ describe('the dashboard in Chromium', () => {
     expect(n).toBe(1); // the other company is untouched
 
     // The page refreshes on its own: an entry stored meanwhile shows up without a click.
-    await seedCompany(companyA, { entries: [{ type: 'chat', model: 'gpt-4o-mini', hits: 0, tokens: [1, 1], cost: 0 }], days: [] });
+    await seedCompany(companyA, {
+      entries: [{ type: 'chat', model: 'gpt-4o-mini', hits: 0, tokens: [1, 1], cost: 0 }],
+      days: [],
+    });
     await expect.poll(async () => (await shownFigures(page)).entries, { timeout: 20_000 }).toBe(2);
     await page.close();
   }, 120_000);

@@ -2,7 +2,7 @@
 // test` runs the end-to-end suites twice: with the default (auto: the direct Postgres pool, since
 // the local stack hands functions SUPABASE_DB_URL) and with AI_CACHE_DB_TRANSPORT=rest.
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS_URL, createCompany, createUser, marker } from '../helpers/stack.ts';
+import { createCompany, createUser, FUNCTIONS_URL, marker } from '../helpers/stack.ts';
 import { suggestHttp } from '../helpers/suggest.ts';
 
 const expected = (process.env.AI_CACHE_DB_TRANSPORT ?? 'auto') === 'rest' ? 'rest' : 'postgres';

@@ -4,7 +4,15 @@
 // programs that differ in indentation apart while prose variants still share an answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ANON_KEY, FUNCTIONS_URL, SERVICE_ROLE_KEY, closeAdminSql, createCompany, createUser, marker, simCalls, type TestUser,
+  ANON_KEY,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  FUNCTIONS_URL,
+  marker,
+  SERVICE_ROLE_KEY,
+  simCalls,
+  type TestUser,
 } from '../helpers/stack.ts';
 
 let user: TestUser;
@@ -82,7 +90,14 @@ describe('fuzzed text never becomes a 5xx', () => {
   });
 
   it('answers text that is empty once cleaned, or too long, with a 400 and a clear code', async () => {
-    for (const r of [await suggest('\u0000\u0000\u0000'), await chat('\u0000 \u0000'), await suggest('x'.repeat(2001)), await chat('é'.repeat(16_001))]) {
+    for (
+      const r of [
+        await suggest('\u0000\u0000\u0000'),
+        await chat('\u0000 \u0000'),
+        await suggest('x'.repeat(2001)),
+        await chat('é'.repeat(16_001)),
+      ]
+    ) {
       expect(r.status).toBe(400);
       expect(r.json.error.code).toBe('invalid_request');
     }
@@ -100,7 +115,8 @@ describe('cache key v2 over HTTP', () => {
     expect([a.xcache, b.xcache]).toEqual(['MISS', 'MISS']);
     expect(await simCalls(m)).toBe(2);
     // The same question typed differently: extra spaces, CRLF, trailing blanks, NFD.
-    const variant = `  Why  does this\treturn 1?   ${m}\r\n\r\n\r\n\`\`\`python\r\ndef f(x):\r\n    if x:\r\n        return 1\r\n    return 2\r\n\`\`\`\r\n\r\n`;
+    const variant =
+      `  Why  does this\treturn 1?   ${m}\r\n\r\n\r\n\`\`\`python\r\ndef f(x):\r\n    if x:\r\n        return 1\r\n    return 2\r\n\`\`\`\r\n\r\n`;
     const c = await chat(variant);
     expect(c.xcache).toBe('HIT');
     expect(c.json.message).toBe(a.json.message);

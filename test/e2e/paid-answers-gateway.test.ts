@@ -6,7 +6,15 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  FUNCTIONS_URL, SIM_ORIGIN, adminSql, closeAdminSql, createCompany, createUser, marker, simCalls, type TestUser,
+  adminSql,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  FUNCTIONS_URL,
+  marker,
+  SIM_ORIGIN,
+  simCalls,
+  type TestUser,
 } from '../helpers/stack.ts';
 
 /** Every prompt of this suite that must fail to store carries it. */
@@ -59,7 +67,9 @@ async function embeddingCalls(match: string): Promise<number> {
 }
 
 const leases = async (companyId: string) =>
-  Number((await adminSql()`select count(*)::int as n from private.ai_cache_leases where company_id = ${companyId}`)[0].n);
+  Number(
+    (await adminSql()`select count(*)::int as n from private.ai_cache_leases where company_id = ${companyId}`)[0].n,
+  );
 
 const ask = (text: string) => ({ model: MODEL, messages: [{ role: 'user' as const, content: text }] });
 
@@ -83,7 +93,10 @@ describe('ai-gateway: storing fails after the model answered', () => {
   it('a streamed completion ends normally with the whole answer; the call is counted, the lease freed', async () => {
     const m = marker('gw-paid-stream');
     const company = await createCompany([[owner, 'owner']]);
-    const stream = await client(company).chat.completions.create({ ...ask(`${FAULT} ${m} Explain depreciation`), stream: true });
+    const stream = await client(company).chat.completions.create({
+      ...ask(`${FAULT} ${m} Explain depreciation`),
+      stream: true,
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(text).toContain(m);
@@ -94,7 +107,10 @@ describe('ai-gateway: storing fails after the model answered', () => {
   it('embeddings still answer every vector (store-failed) and count the tokens sent upstream', async () => {
     const m = marker('gw-paid-embed');
     const company = await createCompany([[owner, 'owner']]);
-    const r = await client(company).embeddings.create({ model: EMBEDDING_MODEL, input: [`${FAULT} ${m} one`, `${FAULT} ${m} two`] }).withResponse();
+    const r = await client(company).embeddings.create({
+      model: EMBEDDING_MODEL,
+      input: [`${FAULT} ${m} one`, `${FAULT} ${m} two`],
+    }).withResponse();
     expect(r.response.headers.get('x-cache')).toBe('MISS');
     expect(r.response.headers.get('x-cache-warning')).toBe('store-failed');
     expect(r.data.data.map((d) => d.index)).toEqual([0, 1]);

@@ -4,7 +4,16 @@
 // with its cost; the single-flight lease is released.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ANON_KEY, FUNCTIONS_URL, SERVICE_ROLE_KEY, adminSql, closeAdminSql, createCompany, createUser, marker, simCalls, type TestUser,
+  adminSql,
+  ANON_KEY,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  FUNCTIONS_URL,
+  marker,
+  SERVICE_ROLE_KEY,
+  simCalls,
+  type TestUser,
 } from '../helpers/stack.ts';
 
 /** Every prompt of this suite carries it; the fixture refuses to store their answers. */
@@ -53,12 +62,17 @@ async function stats(companyId: string) {
 }
 
 const leases = async (companyId: string) =>
-  Number((await adminSql()`select count(*)::int as n from private.ai_cache_leases where company_id = ${companyId}`)[0].n);
+  Number(
+    (await adminSql()`select count(*)::int as n from private.ai_cache_leases where company_id = ${companyId}`)[0].n,
+  );
 
 describe('storing fails after the model answered', () => {
   it('ai-chat still answers (MISS, store-failed), keeps the turn, counts the call and frees the lease', async () => {
     const m = marker('paid-chat');
-    const r = await post('ai-chat', owner.jwt, { company_id: company, message: `${FAULT} ${m} What is a balance sheet?` });
+    const r = await post('ai-chat', owner.jwt, {
+      company_id: company,
+      message: `${FAULT} ${m} What is a balance sheet?`,
+    });
     expect(r.status).toBe(200);
     expect(r.xcache).toBe('MISS');
     expect(r.warning).toBe('store-failed');
@@ -66,13 +80,17 @@ describe('storing fails after the model answered', () => {
     expect(body.message.length).toBeGreaterThan(0);
     expect(body.cache).toBe('MISS');
     // The conversation keeps the question and its paid answer.
-    const messages = await adminSql()`select role, content from public.ai_messages where conversation_id = ${body.conversation_id} order by created_at, seq`;
+    const messages =
+      await adminSql()`select role, content from public.ai_messages where conversation_id = ${body.conversation_id} order by created_at, seq`;
     expect(messages.map((x) => x.role)).toEqual(['user', 'assistant']);
     expect(messages[1].content).toBe(body.message);
     expect(await stats(company)).toMatchObject({ entries: 0, upstream_calls: 1 });
     expect(await leases(company)).toBe(0);
     // Nothing cached: asking again is another model call (answered the same way).
-    const again = await post('ai-chat', owner.jwt, { company_id: company, message: `${FAULT} ${m} What is a balance sheet?` });
+    const again = await post('ai-chat', owner.jwt, {
+      company_id: company,
+      message: `${FAULT} ${m} What is a balance sheet?`,
+    });
     expect(again.status).toBe(200);
     expect(again.warning).toBe('store-failed');
     expect(await simCalls(m)).toBe(2);
@@ -81,7 +99,11 @@ describe('storing fails after the model answered', () => {
   it('ai-chat streams end normally, the last chunk flagged store-failed', async () => {
     const m = marker('paid-stream');
     const own = await createCompany([[owner, 'owner']]);
-    const r = await post('ai-chat', owner.jwt, { company_id: own, message: `${FAULT} ${m} Explain depreciation`, stream: true });
+    const r = await post('ai-chat', owner.jwt, {
+      company_id: own,
+      message: `${FAULT} ${m} Explain depreciation`,
+      stream: true,
+    });
     expect(r.status).toBe(200);
     const events = r.text.split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
     expect(events.at(-1)).toBe('[DONE]');
@@ -99,7 +121,11 @@ describe('storing fails after the model answered', () => {
     expect(r.status).toBe(200);
     expect(r.xcache).toBe('MISS');
     expect(r.warning).toBe('store-failed');
-    expect(JSON.parse(r.text)).toMatchObject({ success: true, from_cache: false, suggestions: { type_projet: expect.any(String) } });
+    expect(JSON.parse(r.text)).toMatchObject({
+      success: true,
+      from_cache: false,
+      suggestions: { type_projet: expect.any(String) },
+    });
     expect(await stats(own)).toMatchObject({ entries: 0, upstream_calls: 1 });
     expect(await leases(own)).toBe(0);
   });

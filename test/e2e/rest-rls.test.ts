@@ -4,7 +4,15 @@
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ANON_KEY, SUPABASE_URL, adminSql, closeAdminSql, createCompany, createUser, serviceClient, signJwt, type TestUser,
+  adminSql,
+  ANON_KEY,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  serviceClient,
+  signJwt,
+  SUPABASE_URL,
+  type TestUser,
 } from '../helpers/stack.ts';
 
 let alice: TestUser; // member of A
@@ -17,18 +25,29 @@ let aliceConversation: string;
 let daveConversation: string;
 
 beforeAll(async () => {
-  [alice, bob, carol, dave] = await Promise.all([createUser('alice'), createUser('bob'), createUser('carol'), createUser('dave')]);
+  [alice, bob, carol, dave] = await Promise.all([
+    createUser('alice'),
+    createUser('bob'),
+    createUser('carol'),
+    createUser('dave'),
+  ]);
   companyA = await createCompany([[alice, 'member'], [bob, 'member'], [carol, 'admin']]);
   companyB = await createCompany([[dave, 'owner']]);
   const sql = adminSql();
-  [{ id: aliceConversation }] = await sql`insert into public.ai_conversations (company_id, user_id, title) values (${companyA}, ${alice.id}, 'alice one') returning id`;
+  [{ id: aliceConversation }] =
+    await sql`insert into public.ai_conversations (company_id, user_id, title) values (${companyA}, ${alice.id}, 'alice one') returning id`;
   await sql`insert into public.ai_conversations (company_id, user_id, title, is_archived) values (${companyA}, ${alice.id}, 'alice two', true)`;
-  [{ id: daveConversation }] = await sql`insert into public.ai_conversations (company_id, user_id, title) values (${companyB}, ${dave.id}, 'dave one') returning id`;
+  [{ id: daveConversation }] =
+    await sql`insert into public.ai_conversations (company_id, user_id, title) values (${companyB}, ${dave.id}, 'dave one') returning id`;
   await sql`insert into public.ai_messages (conversation_id, role, content) values (${aliceConversation}, 'user', 'hello'), (${aliceConversation}, 'assistant', 'hi there')`;
   const key = (c: string) => c.repeat(64);
   await sql`insert into public.ai_cache (company_id, cache_key, cache_type, model, cached_result, prompt_tokens, completion_tokens, cost_usd, expires_at)
-            values (${companyA}, ${key('a')}, 'chat', 'gpt-4o-mini', '{"message":{"content":"A"}}', 10, 5, 0.001, now() + interval '1 day'),
-                   (${companyB}, ${key('b')}, 'chat', 'gpt-4o-mini', '{"message":{"content":"B"}}', 10, 5, 0.001, now() + interval '1 day')`;
+            values (${companyA}, ${
+    key('a')
+  }, 'chat', 'gpt-4o-mini', '{"message":{"content":"A"}}', 10, 5, 0.001, now() + interval '1 day'),
+                   (${companyB}, ${
+    key('b')
+  }, 'chat', 'gpt-4o-mini', '{"message":{"content":"B"}}', 10, 5, 0.001, now() + interval '1 day')`;
 });
 
 afterAll(async () => {
@@ -70,7 +89,9 @@ describe('conversations under RLS through /rest/v1', () => {
   });
 
   it('a user creates conversations only for themselves in their own companies', async () => {
-    const ok = await bob.client.from('ai_conversations').insert({ company_id: companyA, title: 'bob new' }).select('user_id, company_id, context_type').single();
+    const ok = await bob.client.from('ai_conversations').insert({ company_id: companyA, title: 'bob new' }).select(
+      'user_id, company_id, context_type',
+    ).single();
     expect(ok.error).toBeNull();
     expect(ok.data).toEqual({ user_id: bob.id, company_id: companyA, context_type: 'general' });
 
@@ -78,32 +99,46 @@ describe('conversations under RLS through /rest/v1', () => {
     expect(elsewhere.error?.code).toBe('42501');
     expect(elsewhere.status).toBe(403);
 
-    const asAlice = await bob.client.from('ai_conversations').insert({ company_id: companyA, user_id: alice.id, title: 'forged' });
+    const asAlice = await bob.client.from('ai_conversations').insert({
+      company_id: companyA,
+      user_id: alice.id,
+      title: 'forged',
+    });
     expect(asAlice.error?.code).toBe('42501');
-    const [{ n }] = await adminSql()`select count(*)::int as n from public.ai_conversations where title in ('intrusion', 'forged')`;
+    const [{ n }] =
+      await adminSql()`select count(*)::int as n from public.ai_conversations where title in ('intrusion', 'forged')`;
     expect(n).toBe(0);
   });
 
-  it('a user renames and archives their own conversation but cannot touch another user\'s', async () => {
-    const mine = await alice.client.from('ai_conversations').update({ title: 'renamed' }).eq('id', aliceConversation).select('title');
+  it("a user renames and archives their own conversation but cannot touch another user's", async () => {
+    const mine = await alice.client.from('ai_conversations').update({ title: 'renamed' }).eq('id', aliceConversation)
+      .select('title');
     expect(mine.data).toEqual([{ title: 'renamed' }]);
-    const theirs = await bob.client.from('ai_conversations').update({ title: 'hijacked' }).eq('id', aliceConversation).select('title');
+    const theirs = await bob.client.from('ai_conversations').update({ title: 'hijacked' }).eq('id', aliceConversation)
+      .select('title');
     expect(theirs.data).toEqual([]);
     const [{ title }] = await adminSql()`select title from public.ai_conversations where id = ${aliceConversation}`;
     expect(title).toBe('renamed');
   });
 
-  it('a user reads messages of their own conversations only, and cannot post into others\'', async () => {
-    const mine = await alice.client.from('ai_messages').select('role, content').eq('conversation_id', aliceConversation).order('seq');
+  it("a user reads messages of their own conversations only, and cannot post into others'", async () => {
+    const mine = await alice.client.from('ai_messages').select('role, content').eq('conversation_id', aliceConversation)
+      .order('seq');
     expect(mine.data).toEqual([{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'hi there' }]);
     const spy = await dave.client.from('ai_messages').select('content').eq('conversation_id', aliceConversation);
     expect(spy.data).toEqual([]);
-    const post = await dave.client.from('ai_messages').insert({ conversation_id: aliceConversation, role: 'user', content: 'boo' });
+    const post = await dave.client.from('ai_messages').insert({
+      conversation_id: aliceConversation,
+      role: 'user',
+      content: 'boo',
+    });
     expect(post.error?.code).toBe('42501');
   });
 
   it('get_conversation_with_messages returns the conversation with ordered messages to its owner only', async () => {
-    const { data, error } = await alice.client.rpc('get_conversation_with_messages', { p_conversation_id: aliceConversation });
+    const { data, error } = await alice.client.rpc('get_conversation_with_messages', {
+      p_conversation_id: aliceConversation,
+    });
     expect(error).toBeNull();
     expect(data.conversation.id).toBe(aliceConversation);
     expect(data.messages.map((m: { content: string }) => m.content)).toEqual(['hello', 'hi there']);
@@ -112,11 +147,16 @@ describe('conversations under RLS through /rest/v1', () => {
   });
 
   it('deleting a conversation removes its messages', async () => {
-    const { data: created } = await bob.client.from('ai_conversations').insert({ company_id: companyA, title: 'to delete' }).select('id').single();
+    const { data: created } = await bob.client.from('ai_conversations').insert({
+      company_id: companyA,
+      title: 'to delete',
+    }).select('id').single();
     await bob.client.from('ai_messages').insert({ conversation_id: created!.id, role: 'user', content: 'bye' });
     const del = await bob.client.from('ai_conversations').delete().eq('id', created!.id);
     expect(del.error).toBeNull();
-    const [{ n }] = await adminSql()`select count(*)::int as n from public.ai_messages where conversation_id = ${created!.id}`;
+    const [{ n }] = await adminSql()`select count(*)::int as n from public.ai_messages where conversation_id = ${
+      created!.id
+    }`;
     expect(n).toBe(0);
   });
 });
@@ -131,7 +171,14 @@ describe('cache entries and stats', () => {
   });
 
   it('nobody but the service role writes the cache', async () => {
-    const write = await carol.client.from('ai_cache').insert({ company_id: companyA, cache_key: 'c'.repeat(64), cache_type: 'chat', model: 'x', cached_result: {}, expires_at: new Date(Date.now() + 3600e3).toISOString() });
+    const write = await carol.client.from('ai_cache').insert({
+      company_id: companyA,
+      cache_key: 'c'.repeat(64),
+      cache_type: 'chat',
+      model: 'x',
+      cached_result: {},
+      expires_at: new Date(Date.now() + 3600e3).toISOString(),
+    });
     expect(write.error?.code).toBe('42501');
     const del = await carol.client.from('ai_cache').delete().eq('company_id', companyA).select('id');
     expect(del.data ?? []).toEqual([]);
@@ -160,7 +207,13 @@ describe('cache entries and stats', () => {
     const a = await anon.rpc('cache_lookup', args);
     expect(a.error?.code).toBe('42501');
     expect(a.status).toBe(401);
-    const turn = await dave.client.rpc('chat_turn', { p_user_id: dave.id, p_company_id: companyB, p_conversation_id: null, p_context_type: 'general', p_message: 'x' });
+    const turn = await dave.client.rpc('chat_turn', {
+      p_user_id: dave.id,
+      p_company_id: companyB,
+      p_conversation_id: null,
+      p_context_type: 'general',
+      p_message: 'x',
+    });
     expect(turn.error?.code).toBe('42501');
   });
 });
@@ -177,8 +230,12 @@ describe('JWTs', () => {
 
   // PostgREST tolerates 30 s of clock skew, so the token expired well before that.
   it('an expired or forged JWT is refused with 401', async () => {
-    const expired = await signJwt({ sub: alice.id, role: 'authenticated', aud: 'authenticated' }, { expiresIn: Math.floor(Date.now() / 1000) - 3600 });
-    const forged = await signJwt({ sub: alice.id, role: 'authenticated', aud: 'authenticated' }, { secret: 'x'.repeat(40) });
+    const expired = await signJwt({ sub: alice.id, role: 'authenticated', aud: 'authenticated' }, {
+      expiresIn: Math.floor(Date.now() / 1000) - 3600,
+    });
+    const forged = await signJwt({ sub: alice.id, role: 'authenticated', aud: 'authenticated' }, {
+      secret: 'x'.repeat(40),
+    });
     for (const jwt of [expired, forged]) {
       const client = createClient(SUPABASE_URL, ANON_KEY, { global: { headers: { Authorization: `Bearer ${jwt}` } } });
       const { data, error, status } = await client.from('ai_conversations').select('id');
@@ -190,7 +247,9 @@ describe('JWTs', () => {
 
   it('a service_role JWT that claims another role cannot read as that user', async () => {
     const tokenForAlice = await signJwt({ sub: alice.id, role: 'authenticated', aud: 'authenticated' });
-    const asAlice = createClient(SUPABASE_URL, ANON_KEY, { global: { headers: { Authorization: `Bearer ${tokenForAlice}` } } });
+    const asAlice = createClient(SUPABASE_URL, ANON_KEY, {
+      global: { headers: { Authorization: `Bearer ${tokenForAlice}` } },
+    });
     const { data } = await asAlice.from('ai_conversations').select('id').eq('company_id', companyB);
     expect(data).toEqual([]);
   });

@@ -1,10 +1,19 @@
+// deno-lint-ignore-file no-explicit-any -- tests read loosely typed JSON bodies
 // Single-flight when the model is slower than the lease, request deadlines, and leaders that
 // die: the real functions under a short AI_CACHE_LEASE_MS and AI_MODEL_DEADLINE_MS (a second
 // functions host with those secrets, same database and simulated model as the stack).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { suggestCacheKey } from '../../supabase/functions/ai-suggest/handler.ts';
 import {
-  ANON_KEY, adminSql, closeAdminSql, createCompany, createUser, marker, simCalls, simFault, type TestUser,
+  adminSql,
+  ANON_KEY,
+  closeAdminSql,
+  createCompany,
+  createUser,
+  marker,
+  simCalls,
+  simFault,
+  type TestUser,
 } from '../helpers/stack.ts';
 import { startTunedFunctions, type TunedFunctions } from '../helpers/tuned-functions.ts';
 
@@ -42,10 +51,17 @@ async function post(fn: string, token: string, body: unknown, headers: Record<st
   } catch {
     json = text;
   }
-  return { status: res.status, xcache: res.headers.get('x-cache'), retryAfter: res.headers.get('retry-after'), json, text };
+  return {
+    status: res.status,
+    xcache: res.headers.get('x-cache'),
+    retryAfter: res.headers.get('retry-after'),
+    json,
+    text,
+  };
 }
 
-const chat = (message: string, extra: Record<string, unknown> = {}) => post('ai-chat', user.jwt, { company_id: company, message, ...extra });
+const chat = (message: string, extra: Record<string, unknown> = {}) =>
+  post('ai-chat', user.jwt, { company_id: company, message, ...extra });
 const suggest = (description: string, token: string) => post('ai-suggest', token, { description_projet: description });
 
 function lastSseChunk(text: string) {
@@ -91,7 +107,11 @@ describe.concurrent('leases and deadlines', () => {
   it('takes over the lease of a leader that died (no renewal) and answers', async () => {
     const m = marker('dead-leader');
     const description = `Boutique en ligne ${m}`;
-    const { key } = await suggestCacheKey(description, 'global', process.env.AI_SUGGEST_MODEL || process.env.AI_DEFAULT_MODEL || 'gpt-4o-mini');
+    const { key } = await suggestCacheKey(
+      description,
+      'global',
+      process.env.AI_SUGGEST_MODEL || process.env.AI_DEFAULT_MODEL || 'gpt-4o-mini',
+    );
     // A leader took the lease and crashed: nobody renews it, it runs out in 2 s.
     await adminSql()`insert into private.ai_cache_leases (company_id, cache_key, cache_type, owner, expires_at)
                      values (null, ${key}, 'suggestions', 'crashed-leader', now() + interval '2 seconds')`;
@@ -99,13 +119,19 @@ describe.concurrent('leases and deadlines', () => {
     expect(r.status).toBe(200);
     expect(r.xcache).toBe('MISS');
     expect(await simCalls(m)).toBe(1);
-    expect(Number((await adminSql()`select count(*)::int as n from private.ai_cache_leases where cache_key = ${key}`)[0].n)).toBe(0);
+    expect(
+      Number((await adminSql()`select count(*)::int as n from private.ai_cache_leases where cache_key = ${key}`)[0].n),
+    ).toBe(0);
   }, 60_000);
 
   it('answers 503 coalesce_timeout at the deadline while a live lease is held, without calling the model', async () => {
     const m = marker('stuck');
     const description = `Application mobile ${m}`;
-    const { key } = await suggestCacheKey(description, 'global', process.env.AI_SUGGEST_MODEL || process.env.AI_DEFAULT_MODEL || 'gpt-4o-mini');
+    const { key } = await suggestCacheKey(
+      description,
+      'global',
+      process.env.AI_SUGGEST_MODEL || process.env.AI_DEFAULT_MODEL || 'gpt-4o-mini',
+    );
     await adminSql()`insert into private.ai_cache_leases (company_id, cache_key, cache_type, owner, expires_at)
                      values (null, ${key}, 'suggestions', 'busy-leader', now() + interval '10 minutes')`;
     try {
@@ -126,8 +152,11 @@ describe.concurrent('leases and deadlines', () => {
     const r = await chat(`Slow ${m}`, { company_id: own });
     expect(r.status).toBe(504);
     expect(r.json).toMatchObject({ error: { code: 'model_timeout' } });
-    expect(Number((await adminSql()`select count(*)::int as n from public.ai_cache where company_id = ${own}`)[0].n)).toBe(0);
-    expect(Number((await adminSql()`select count(*)::int as n from private.ai_cache_leases where company_id = ${own}`)[0].n)).toBe(0);
+    expect(Number((await adminSql()`select count(*)::int as n from public.ai_cache where company_id = ${own}`)[0].n))
+      .toBe(0);
+    expect(
+      Number((await adminSql()`select count(*)::int as n from private.ai_cache_leases where company_id = ${own}`)[0].n),
+    ).toBe(0);
   }, 60_000);
 
   it('serves the stale answer before the platform would cut the request when the model is too slow', async () => {

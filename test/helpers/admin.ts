@@ -33,9 +33,16 @@ export function cliEnv(mode: CliMode, overrides: Record<string, string | undefin
 }
 
 /** Runs `ai-cache <args>` (the package's bin) with stdin a closed pipe (not a terminal). */
-export function runCli(args: string[], opts: { mode: CliMode; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { mode: CliMode; env?: Record<string, string | undefined>; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: ROOT, env: cliEnv(opts.mode, opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
+      cwd: ROOT,
+      env: cliEnv(opts.mode, opts.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -58,7 +65,11 @@ export function runCliInTerminal(args: string[], input: string, opts: { mode: Cl
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   const command = [process.execPath, CLI_BIN, ...args].map(quote).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: cliEnv(opts.mode), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: ROOT,
+      env: cliEnv(opts.mode),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -125,7 +136,16 @@ export async function lookup(companyId: string | null, key: string, cacheType: s
   for (let i = 0; i < times; i++) await adminSql()`select public.cache_lookup(${companyId}, ${key}, ${cacheType})`;
 }
 
-export async function insertEvent(e: { companyId: string | null; cacheType: string; kind: 'hit' | 'miss' | 'upstream_call' | 'upstream_error'; tokens?: number; costUsd?: number; cacheId?: number }): Promise<void> {
+export async function insertEvent(
+  e: {
+    companyId: string | null;
+    cacheType: string;
+    kind: 'hit' | 'miss' | 'upstream_call' | 'upstream_error';
+    tokens?: number;
+    costUsd?: number;
+    cacheId?: number;
+  },
+): Promise<void> {
   await adminSql()`
     insert into private.ai_cache_events (company_id, cache_type, cache_id, kind, tokens, cost_usd)
     values (${e.companyId}, ${e.cacheType}, ${e.cacheId ?? null}, ${e.kind}, ${e.tokens ?? 0}, ${e.costUsd ?? 0})`;
@@ -185,7 +205,11 @@ export function parsePrometheus(text: string): Map<string, ParsedFamily> {
 }
 
 /** The value of one sample, selected by its labels; undefined when absent. */
-export function sampleValue(families: Map<string, ParsedFamily>, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  families: Map<string, ParsedFamily>,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const f = families.get(name);
   const m = f?.metrics.find((s) => Object.entries(labels).every(([k, v]) => s.labels?.[k] === v));
   return m === undefined ? undefined : Number(m.value);

@@ -2,7 +2,7 @@
 // and its README screenshot; users created the way `npm run stack -- user add` does.
 import { randomUUID } from 'node:crypto';
 import { addUser } from '../../src/auth/provision.ts';
-import { DB_URL, adminSql } from './stack.ts';
+import { adminSql, DB_URL } from './stack.ts';
 
 export const PASSWORD = 'dashboard-pass-1';
 
@@ -14,9 +14,34 @@ export async function addDashboardUser(label: string, memberships: Array<[string
   return email;
 }
 
-interface EntrySpec { type: string; model: string; hits: number; tokens: [number, number]; cost: number; expired?: boolean; ageDays?: number }
+interface EntrySpec {
+  type: string;
+  model: string;
+  hits: number;
+  tokens: [number, number];
+  cost: number;
+  expired?: boolean;
+  ageDays?: number;
+}
 
-export async function seedCompany(companyId: string, spec: { entries: EntrySpec[]; days: Array<{ ago: number; type: string; hits: number; misses: number; tokens: number; saved: number; calls: number; spend: number }> }) {
+export async function seedCompany(
+  companyId: string,
+  spec: {
+    entries: EntrySpec[];
+    days: Array<
+      {
+        ago: number;
+        type: string;
+        hits: number;
+        misses: number;
+        tokens: number;
+        saved: number;
+        calls: number;
+        spend: number;
+      }
+    >;
+  },
+) {
   const sql = adminSql();
   for (const e of spec.entries) {
     await sql`
@@ -36,7 +61,11 @@ export async function seedCompany(companyId: string, spec: { entries: EntrySpec[
   }
 }
 
-export async function seedConversations(companyId: string, userEmail: string, contexts: Array<{ context: string; answers: number; cached: number }>) {
+export async function seedConversations(
+  companyId: string,
+  userEmail: string,
+  contexts: Array<{ context: string; answers: number; cached: number }>,
+) {
   const sql = adminSql();
   const [user] = await sql<{ id: string }[]>`select id from auth.users where email = ${userEmail}`;
   for (const c of contexts) {
@@ -44,7 +73,9 @@ export async function seedConversations(companyId: string, userEmail: string, co
       insert into public.ai_conversations (company_id, user_id, title, context_type)
       values (${companyId}, ${user!.id}, 'private title', ${c.context}) returning id`;
     for (let i = 0; i < c.answers; i++) {
-      await sql`insert into public.ai_messages (conversation_id, role, content) values (${conv!.id}, 'user', 'private question')`;
+      await sql`insert into public.ai_messages (conversation_id, role, content) values (${
+        conv!.id
+      }, 'user', 'private question')`;
       await sql`insert into public.ai_messages (conversation_id, role, content, from_cache, tokens_used)
                 values (${conv!.id}, 'assistant', 'private answer', ${i < c.cached}, ${i < c.cached ? 0 : 40})`;
     }

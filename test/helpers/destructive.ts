@@ -10,5 +10,7 @@ export function destructiveRefusal(urls: string[], env: NodeJS.ProcessEnv, what:
   if (env[ALLOW_DESTRUCTIVE_ENV] === '1') return null;
   const remote = urls.map((u) => new URL(u).hostname).filter((h) => !LOCAL_HOSTS.has(h));
   if (remote.length === 0) return null;
-  return `refusing to run against ${[...new Set(remote)].join(', ')}: ${what}. Set ${ALLOW_DESTRUCTIVE_ENV}=1 to allow it on that project.`;
+  return `refusing to run against ${
+    [...new Set(remote)].join(', ')
+  }: ${what}. Set ${ALLOW_DESTRUCTIVE_ENV}=1 to allow it on that project.`;
 }

@@ -13,9 +13,15 @@ export interface OneFunction {
 }
 
 /** Serves supabase/functions/<name> (with _shared) on `portOffset` past FUNCTIONS_BASE_PORT. */
-export async function serveFunction(name: string, env: Record<string, string>, portOffset: number): Promise<OneFunction> {
+export async function serveFunction(
+  name: string,
+  env: Record<string, string>,
+  portOffset: number,
+): Promise<OneFunction> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `fn-${name}-`));
-  for (const d of ['_shared', name]) cpSync(path.join(ROOT, 'supabase/functions', d), path.join(dir, d), { recursive: true });
+  for (const d of ['_shared', name]) {
+    cpSync(path.join(ROOT, 'supabase/functions', d), path.join(dir, d), { recursive: true });
+  }
   const host = createFunctionsHost({
     functionsDir: dir,
     configToml: path.join(ROOT, 'supabase/config.toml'),

@@ -19,7 +19,18 @@ async function pgCtl(args: string[]): Promise<void> {
 
 /** `pg_ctl restart -m fast`: clients are disconnected, the server comes back at once. */
 export async function restartDatabase(): Promise<void> {
-  await pgCtl(['restart', '-D', PG_DATA, '-m', 'fast', '-w', '-t', '60', '-l', path.join(path.dirname(PG_DATA), 'postgres.log')]);
+  await pgCtl([
+    'restart',
+    '-D',
+    PG_DATA,
+    '-m',
+    'fast',
+    '-w',
+    '-t',
+    '60',
+    '-l',
+    path.join(path.dirname(PG_DATA), 'postgres.log'),
+  ]);
 }
 
 /** Like a crash: every process stops at once, without a shutdown checkpoint. */

@@ -35,7 +35,10 @@ export interface TestUser {
   client: SupabaseClient;
 }
 
-export async function signJwt(claims: Record<string, unknown>, opts: { secret?: string; expiresIn?: string | number } = {}) {
+export async function signJwt(
+  claims: Record<string, unknown>,
+  opts: { secret?: string; expiresIn?: string | number } = {},
+) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt()
@@ -79,7 +82,11 @@ export async function simCalls(match: string): Promise<number> {
 }
 
 export async function simFault(fault: Record<string, unknown>) {
-  const res = await fetch(`${SIM_ORIGIN}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
+  const res = await fetch(`${SIM_ORIGIN}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+  });
   if (!res.ok) throw new Error(`sim fault refused: ${res.status} ${await res.text()}`);
 }
 

@@ -1,7 +1,8 @@
+// deno-lint-ignore-file no-explicit-any -- tests read loosely typed JSON bodies
 // Calling ai-suggest over HTTP the way a public quote form or an app does, and looking at
 // what it left in the database.
 import http from 'node:http';
-import { ANON_KEY, FUNCTIONS_URL, SERVICE_ROLE_KEY, adminSql } from './stack.ts';
+import { adminSql, ANON_KEY, FUNCTIONS_URL, SERVICE_ROLE_KEY } from './stack.ts';
 
 export interface SuggestCall {
   res: Response;
@@ -49,14 +50,15 @@ export async function suggestionEntries(marker: string, companyId?: string | nul
   const rows = companyId === undefined
     ? await adminSql()`select count(*)::int as n from public.ai_cache where cache_type = 'suggestions' and request::text like ${like}`
     : companyId === null
-      ? await adminSql()`select count(*)::int as n from public.ai_cache where cache_type = 'suggestions' and company_id is null and request::text like ${like}`
-      : await adminSql()`select count(*)::int as n from public.ai_cache where cache_type = 'suggestions' and company_id = ${companyId} and request::text like ${like}`;
+    ? await adminSql()`select count(*)::int as n from public.ai_cache where cache_type = 'suggestions' and company_id is null and request::text like ${like}`
+    : await adminSql()`select count(*)::int as n from public.ai_cache where cache_type = 'suggestions' and company_id = ${companyId} and request::text like ${like}`;
   return Number(rows[0].n);
 }
 
 /** The rate-limit bucket row, or undefined. */
 export async function bucketRow(bucket: string) {
-  const rows = await adminSql()`select bucket, tokens, updated_at from private.rate_limit_buckets where bucket = ${bucket}`;
+  const rows =
+    await adminSql()`select bucket, tokens, updated_at from private.rate_limit_buckets where bucket = ${bucket}`;
   return rows[0] as { bucket: string; tokens: number; updated_at: Date } | undefined;
 }
 
@@ -72,10 +74,16 @@ export function expectContract(json: unknown): string[] {
   if (typeof j.explication !== 'string' || !j.explication) problems.push('explication is not a non-empty string');
   const s = j.suggestions as Record<string, unknown>;
   if (!s || typeof s !== 'object') return [...problems, 'suggestions is not an object'];
-  if (Object.keys(s).sort().join(',') !== 'budget,delai_souhaite,nombre_pages,type_projet') problems.push(`suggestion keys ${Object.keys(s)}`);
+  if (Object.keys(s).sort().join(',') !== 'budget,delai_souhaite,nombre_pages,type_projet') {
+    problems.push(`suggestion keys ${Object.keys(s)}`);
+  }
   if (typeof s.type_projet !== 'string' || !s.type_projet) problems.push('type_projet is not a non-empty string');
-  if (!Number.isInteger(s.nombre_pages) || (s.nombre_pages as number) < 1) problems.push('nombre_pages is not a positive integer');
-  if (typeof s.delai_souhaite !== 'string' || !s.delai_souhaite) problems.push('delai_souhaite is not a non-empty string');
+  if (!Number.isInteger(s.nombre_pages) || (s.nombre_pages as number) < 1) {
+    problems.push('nombre_pages is not a positive integer');
+  }
+  if (typeof s.delai_souhaite !== 'string' || !s.delai_souhaite) {
+    problems.push('delai_souhaite is not a non-empty string');
+  }
   if (typeof s.budget !== 'string' || !s.budget) problems.push('budget is not a non-empty string');
   return problems;
 }
@@ -85,7 +93,11 @@ export function expectContract(json: unknown): string[] {
  * socket's peer address to X-Forwarded-For, so this is a distinct anonymous client with its
  * own rate-limit bucket, without trusting anything the client says about itself.
  */
-export function suggestFromAddress(localAddress: string, body: unknown, token = ANON_KEY): Promise<{ status: number; retryAfter: string | null; json: any }> {
+export function suggestFromAddress(
+  localAddress: string,
+  body: unknown,
+  token = ANON_KEY,
+): Promise<{ status: number; retryAfter: string | null; json: any }> {
   const url = new URL(`${FUNCTIONS_URL}/ai-suggest`);
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -97,7 +109,11 @@ export function suggestFromAddress(localAddress: string, body: unknown, token = 
         method: 'POST',
         localAddress,
         agent: false,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
       },
       (res) => {
         let text = '';
@@ -105,7 +121,11 @@ export function suggestFromAddress(localAddress: string, body: unknown, token = 
         res.on('data', (d) => (text += d));
         res.on('end', () => {
           const retry = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, retryAfter: typeof retry === 'string' ? retry : null, json: text ? JSON.parse(text) : null });
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: typeof retry === 'string' ? retry : null,
+            json: text ? JSON.parse(text) : null,
+          });
         });
       },
     );

@@ -1,16 +1,23 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANON_KEY, ALICE, client, mintJwt, startSuite, type Suite } from './fixture.ts';
+import { ALICE, ANON_KEY, client, mintJwt, startSuite, type Suite } from './fixture.ts';
 
 let s: Suite;
-beforeAll(async () => { s = await startSuite('rest_fixture_auth'); }, 120_000);
-afterAll(async () => { await s?.close(); });
+beforeAll(async () => {
+  s = await startSuite('rest_fixture_auth');
+}, 120_000);
+afterAll(async () => {
+  await s?.close();
+});
 
 describe('API key and JWT', () => {
   it('refuses a request without apikey as Kong does', async () => {
     const r = await s.fetchRest('/items', { apikey: null });
     expect(r.status).toBe(401);
-    expect(await r.json()).toEqual({ message: 'No API key found in request', hint: 'No `apikey` request header or url param was found.' });
+    expect(await r.json()).toEqual({
+      message: 'No API key found in request',
+      hint: 'No `apikey` request header or url param was found.',
+    });
   });
 
   it('refuses an apikey that is not signed with the project secret', async () => {
@@ -32,7 +39,11 @@ describe('API key and JWT', () => {
   });
 
   it('refuses a JWT with a bad signature or a malformed one with PGRST301', async () => {
-    const forged = await mintJwt({ sub: ALICE, role: 'service_role' }, 3600, 'not-the-secret-not-the-secret-not-the-secret');
+    const forged = await mintJwt(
+      { sub: ALICE, role: 'service_role' },
+      3600,
+      'not-the-secret-not-the-secret-not-the-secret',
+    );
     const r = await client(s.server.url, ANON_KEY, forged).from('notes').select('*');
     expect(r.status).toBe(401);
     expect(r.error).toMatchObject({ code: 'PGRST301', message: 'No suitable key or wrong key type' });
@@ -92,7 +103,11 @@ describe('injection attempts stay data', () => {
   it('keeps a hostile table or function name inside its quotes', async () => {
     const t = await s.fetchRest(`/${encodeURIComponent('items; drop table items')}`);
     expect(t.status).toBe(404);
-    const f = await s.fetchRest(`/rpc/${encodeURIComponent('hello"(); drop table items; --')}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const f = await s.fetchRest(`/rpc/${encodeURIComponent('hello"(); drop table items; --')}`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(f.status).toBe(404);
     expect((await f.json()).code).toBe('PGRST202');
   });
@@ -102,14 +117,18 @@ describe('schema cache', () => {
   it('reloads on NOTIFY pgrst and lazily when a new table or function is requested', async () => {
     const admin = postgres(s.db.adminUrl, { max: 1, onnotice: () => {} });
     try {
-      await admin.unsafe(`create table public.late_table (id int primary key, v text); insert into public.late_table values (1, 'x');
-        create function public.late_fn(v int) returns int language sql as 'select v * 10';`);
+      await admin.unsafe(
+        `create table public.late_table (id int primary key, v text); insert into public.late_table values (1, 'x');
+        create function public.late_fn(v int) returns int language sql as 'select v * 10';`,
+      );
       expect((await s.anon.from('late_table').select('*')).data).toEqual([{ id: 1, v: 'x' }]);
       expect((await s.anon.rpc('late_fn', { v: 4 })).data).toBe(40);
       await admin.unsafe(`alter table public.late_table add column w int`);
       const inserted = await s.service.from('late_table').insert({ id: 2, v: 'y', w: 3 }).select('w').single();
       expect(inserted.data).toEqual({ w: 3 });
-      await admin.unsafe(`drop function public.late_fn(int); create function public.late_fn(v int, m int default 2) returns int language sql as 'select v * m'`);
+      await admin.unsafe(
+        `drop function public.late_fn(int); create function public.late_fn(v int, m int default 2) returns int language sql as 'select v * m'`,
+      );
       await admin.unsafe(`notify pgrst, 'reload schema'`);
       await s.server.handler.reloadSchema();
       expect((await s.anon.rpc('late_fn', { v: 4, m: 3 })).data).toBe(12);

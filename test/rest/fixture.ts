@@ -20,7 +20,9 @@ const adminUrl = (db: string) => `postgresql://postgres:${DB_PASSWORD}@${DB_HOST
 const authenticatorUrl = (db: string) => `postgresql://authenticator:${DB_PASSWORD}@${DB_HOST}:${DB_PORT}/${db}`;
 
 function psql(db: string, file: string): void {
-  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', adminUrl(db), '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', adminUrl(db), '-f', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 /** Drops and recreates `db`, then applies the bootstrap and the fixture. Idempotent. */
@@ -82,7 +84,11 @@ export async function startRestServer(options: RestOptions): Promise<RestServer>
 }
 
 /** A user's access token as GoTrue would sign it. */
-export function mintJwt(claims: Record<string, unknown>, expiresInSeconds = 3600, secret = JWT_SECRET): Promise<string> {
+export function mintJwt(
+  claims: Record<string, unknown>,
+  expiresInSeconds = 3600,
+  secret = JWT_SECRET,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ aud: 'authenticated', role: 'authenticated', ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

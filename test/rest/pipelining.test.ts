@@ -5,8 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE, BOB, startSuite, type Suite } from './fixture.ts';
 
 let s: Suite;
-beforeAll(async () => { s = await startSuite('rest_fixture_pipelining', { poolSize: 2 }); }, 120_000);
-afterAll(async () => { await s?.close(); });
+beforeAll(async () => {
+  s = await startSuite('rest_fixture_pipelining', { poolSize: 2 });
+}, 120_000);
+afterAll(async () => {
+  await s?.close();
+});
 
 describe('transactions pipelined on shared connections', () => {
   it('keeps each request isolated under concurrency', async () => {
@@ -31,7 +35,9 @@ describe('transactions pipelined on shared connections', () => {
         expect(Object.keys(r.data as object)).toEqual(['id', `v${i}`]);
       })());
       jobs.push((async () => {
-        const inserted = await (i % 2 ? s.alice : s.bob).from('notes').insert({ title: `note ${i}` }).select('title, owner_id').single();
+        const inserted = await (i % 2 ? s.alice : s.bob).from('notes').insert({ title: `note ${i}` }).select(
+          'title, owner_id',
+        ).single();
         expect(inserted.data).toEqual({ title: `note ${i}`, owner_id: i % 2 ? ALICE : BOB });
       })());
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RestError } from '../../src/rest/errors.ts';
 import { negotiate, parsePrefer, parseQuery, parseSelect } from '../../src/rest/query-params.ts';
-import { Params, filterSql, logicSql } from '../../src/rest/sql-builder.ts';
+import { filterSql, logicSql, Params } from '../../src/rest/sql-builder.ts';
 
 const q = (s: string, rpc = false) => parseQuery(new URLSearchParams(s), rpc);
 
@@ -10,7 +10,12 @@ describe('query string grammar', () => {
     expect(parseSelect('*,a:b::text,data->x->>y,"my col"')).toEqual([
       { kind: 'star' },
       { kind: 'column', field: { name: 'b', path: [] }, alias: 'a', cast: 'text' },
-      { kind: 'column', field: { name: 'data', path: [{ arrow: '->', key: 'x' }, { arrow: '->>', key: 'y' }] }, alias: undefined, cast: undefined },
+      {
+        kind: 'column',
+        field: { name: 'data', path: [{ arrow: '->', key: 'x' }, { arrow: '->>', key: 'y' }] },
+        alias: undefined,
+        cast: undefined,
+      },
       { kind: 'column', field: { name: 'my col', path: [] }, alias: undefined, cast: undefined },
     ]);
   });
@@ -50,7 +55,11 @@ describe('query string grammar', () => {
   it('rejects malformed input with PGRST100', () => {
     for (const bad of ['a=foo.1', 'limit=x', 'or=(a.eq.1', 'select=a::text;drop', 'a=is.maybe']) {
       expect(() => q(bad), bad).toThrowError(RestError);
-      try { q(bad); } catch (e) { expect((e as RestError).code).toBe('PGRST100'); }
+      try {
+        q(bad);
+      } catch (e) {
+        expect((e as RestError).code).toBe('PGRST100');
+      }
     }
   });
 });
@@ -58,7 +67,9 @@ describe('query string grammar', () => {
 describe('headers', () => {
   it('parses Prefer and validates it under handling=strict', () => {
     expect(parsePrefer('return=representation, count=exact,resolution=merge-duplicates')).toMatchObject({
-      return: 'representation', count: 'exact', resolution: 'merge-duplicates',
+      return: 'representation',
+      count: 'exact',
+      resolution: 'merge-duplicates',
       applied: ['return=representation', 'count=exact', 'resolution=merge-duplicates'],
     });
     expect(() => parsePrefer('handling=strict, return=everything')).toThrowError(/Invalid preferences/);
@@ -66,7 +77,10 @@ describe('headers', () => {
 
   it('negotiates json, singular objects and refuses the rest', () => {
     expect(negotiate(undefined).kind).toBe('json');
-    expect(negotiate('application/vnd.pgrst.object+json;nulls=stripped')).toMatchObject({ kind: 'object', stripNulls: true });
+    expect(negotiate('application/vnd.pgrst.object+json;nulls=stripped')).toMatchObject({
+      kind: 'object',
+      stripNulls: true,
+    });
     expect(negotiate('text/html, */*;q=0.8').kind).toBe('json');
     expect(() => negotiate('text/csv')).toThrowError(/None of these media types are available: text\/csv/);
   });

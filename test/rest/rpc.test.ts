@@ -2,8 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE, startSuite, type Suite } from './fixture.ts';
 
 let s: Suite;
-beforeAll(async () => { s = await startSuite('rest_fixture_rpc'); }, 120_000);
-afterAll(async () => { await s?.close(); });
+beforeAll(async () => {
+  s = await startSuite('rest_fixture_rpc');
+}, 120_000);
+afterAll(async () => {
+  await s?.close();
+});
 
 describe('/rpc result kinds', () => {
   it('returns a scalar as a bare JSON value, by POST and by GET', async () => {
@@ -26,10 +30,15 @@ describe('/rpc result kinds', () => {
   it('returns setof/table results as arrays that select, filters, order and limit apply to', async () => {
     const all = await s.anon.rpc('items_in', { p_category: 'fruit' });
     expect((all.data as { id: number }[]).map((r) => r.id)).toEqual([1, 2, 4, 6]);
-    const shaped = await s.anon.rpc('items_in', { p_category: 'fruit' }).select('id,name').gt('price', 1).order('price', { ascending: false }).limit(2);
+    const shaped = await s.anon.rpc('items_in', { p_category: 'fruit' }).select('id,name').gt('price', 1).order(
+      'price',
+      { ascending: false },
+    ).limit(2);
     expect(shaped.data).toEqual([{ id: 6, name: 'fig, dried' }, { id: 4, name: 'date' }]);
     expect((await s.anon.rpc('category_counts')).data).toEqual([
-      { category: 'fruit', n: 4 }, { category: 'nut', n: 1 }, { category: 'vegetable', n: 4 },
+      { category: 'fruit', n: 4 },
+      { category: 'nut', n: 1 },
+      { category: 'vegetable', n: 4 },
     ]);
     expect((await s.anon.rpc('int_series', { n: 3 })).data).toEqual([1, 2, 3]);
   });
@@ -64,7 +73,9 @@ describe('/rpc result kinds', () => {
 
   it('accepts Prefer: params=single-object for a single json parameter', async () => {
     const r = await s.fetchRest('/rpc/echo_json', {
-      method: 'POST', headers: { 'content-type': 'application/json', prefer: 'params=single-object' }, body: '[1,2]',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', prefer: 'params=single-object' },
+      body: '[1,2]',
     });
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual([1, 2]);
@@ -76,21 +87,35 @@ describe('/rpc result kinds', () => {
     const amb = await s.anon.rpc('ambiguous', { x: 1 });
     expect(amb.status).toBe(300);
     expect(amb.error).toEqual({
-      code: 'PGRST203', details: null,
-      hint: 'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
-      message: 'Could not choose the best candidate function between: public.ambiguous(x => integer), public.ambiguous(x => text)',
+      code: 'PGRST203',
+      details: null,
+      hint:
+        'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
+      message:
+        'Could not choose the best candidate function between: public.ambiguous(x => integer), public.ambiguous(x => text)',
     });
   });
 
   it('runs the request settings PostgREST sets: role, claims, method, path, headers, read-only GET', async () => {
     const viaPost = await s.alice.rpc('whoami');
     expect(viaPost.data).toMatchObject({
-      uid: ALICE, role: 'authenticated', claim_role: 'authenticated', method: 'POST', path: '/rpc/whoami',
+      uid: ALICE,
+      role: 'authenticated',
+      claim_role: 'authenticated',
+      method: 'POST',
+      path: '/rpc/whoami',
       read_only: 'on', // stable function: read-only even by POST
-      search_path: '"public", "extensions"', statement_timeout: '8s',
+      search_path: '"public", "extensions"',
+      statement_timeout: '8s',
     });
     const anon = await s.fetchRest('/rpc/whoami', { headers: { 'x-test': 'seen' } });
-    expect(await anon.json()).toMatchObject({ uid: null, role: 'anon', method: 'GET', x_test: 'seen', statement_timeout: '3s' });
+    expect(await anon.json()).toMatchObject({
+      uid: null,
+      role: 'anon',
+      method: 'GET',
+      x_test: 'seen',
+      statement_timeout: '3s',
+    });
   });
 
   it('refuses GET for functions that write (read-only transaction) but runs them by POST', async () => {
@@ -102,7 +127,11 @@ describe('/rpc result kinds', () => {
   });
 
   it('applies response.status and response.headers set by the function', async () => {
-    const r = await s.fetchRest('/rpc/custom_response', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const r = await s.fetchRest('/rpc/custom_response', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(r.status).toBe(202);
     expect(r.headers.get('x-custom')).toBe('yes');
     expect(await r.json()).toEqual({ accepted: true });
@@ -119,8 +148,17 @@ describe('/rpc errors', () => {
   it('maps PTxxx codes to their status and RAISE SQLSTATE PGRST to the given response', async () => {
     const pt = await s.anon.rpc('payment_required');
     expect(pt.status).toBe(402);
-    expect(pt.error).toEqual({ code: 'PT402', details: 'Quota exceeded', hint: 'Upgrade your plan', message: 'Payment Required' });
-    const custom = await s.fetchRest('/rpc/raise_pgrst', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(pt.error).toEqual({
+      code: 'PT402',
+      details: 'Quota exceeded',
+      hint: 'Upgrade your plan',
+      message: 'Payment Required',
+    });
+    const custom = await s.fetchRest('/rpc/raise_pgrst', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(custom.status).toBe(418);
     expect(custom.headers.get('x-teapot')).toBe('1');
     expect(await custom.json()).toEqual({ code: '123', details: 'D', hint: 'H', message: 'Custom' });
@@ -131,14 +169,16 @@ describe('/rpc errors', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.error).toEqual({
       code: 'PGRST202',
-      details: 'Searched for the function public.add_thm with parameters a, b or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.',
+      details:
+        'Searched for the function public.add_thm with parameters a, b or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.',
       hint: 'Perhaps you meant to call the function public.add_them',
       message: 'Could not find the function public.add_thm(a, b) in the schema cache',
     });
     const wrongArgs = await s.anon.rpc('add_them', { a: 1, c: 2 }, { get: true });
     expect(wrongArgs.error).toEqual({
       code: 'PGRST202',
-      details: 'Searched for the function public.add_them with parameters a, c, but no matches were found in the schema cache.',
+      details:
+        'Searched for the function public.add_them with parameters a, c, but no matches were found in the schema cache.',
       hint: 'Perhaps you meant to call the function public.add_them(a, b)',
       message: 'Could not find the function public.add_them(a, c) in the schema cache',
     });
@@ -156,11 +196,20 @@ describe('/rpc errors', () => {
   it('refuses other methods on /rpc with PGRST101', async () => {
     const r = await s.fetchRest('/rpc/hello', { method: 'DELETE' });
     expect(r.status).toBe(405);
-    expect(await r.json()).toEqual({ code: 'PGRST101', details: null, hint: null, message: 'Cannot use the DELETE method on RPC' });
+    expect(await r.json()).toEqual({
+      code: 'PGRST101',
+      details: null,
+      hint: null,
+      message: 'Cannot use the DELETE method on RPC',
+    });
   });
 
   it('rejects a malformed JSON body with PGRST102', async () => {
-    const r = await s.fetchRest('/rpc/hello', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    const r = await s.fetchRest('/rpc/hello', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     expect(r.status).toBe(400);
     expect((await r.json()).code).toBe('PGRST102');
   });

@@ -2,14 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE, BOB, startSuite, type Suite } from './fixture.ts';
 
 let s: Suite;
-beforeAll(async () => { s = await startSuite('rest_fixture_tables'); }, 120_000);
-afterAll(async () => { await s?.close(); });
+beforeAll(async () => {
+  s = await startSuite('rest_fixture_tables');
+}, 120_000);
+afterAll(async () => {
+  await s?.close();
+});
 
 const ids = (rows: unknown) => (rows as { id: number }[]).map((r) => r.id);
 
 describe('reading tables and views', () => {
   it('selects columns with aliases, casts and json paths', async () => {
-    const r = await s.anon.from('items').select('id, label:name, price::text, color:data->>color, country:data->origin->>country').eq('id', 1).single();
+    const r = await s.anon.from('items').select(
+      'id, label:name, price::text, color:data->>color, country:data->origin->>country',
+    ).eq('id', 1).single();
     expect(r.data).toEqual({ id: 1, label: 'apple', price: '1.20', color: 'red', country: 'FR' });
   });
 
@@ -33,16 +39,23 @@ describe('reading tables and views', () => {
   });
 
   it('combines or/and logic trees, nested and negated', async () => {
-    const r = await s.anon.from('items').select('id').or('qty.is.null,and(category.eq.vegetable,price.lt.0.5)').order('id');
+    const r = await s.anon.from('items').select('id').or('qty.is.null,and(category.eq.vegetable,price.lt.0.5)').order(
+      'id',
+    );
     expect(ids(r.data)).toEqual([3, 4, 10]);
     const quoted = await s.anon.from('items').select('id').or('name.eq."fig, dried",name.eq.apple').order('id');
     expect(ids(quoted.data)).toEqual([1, 6]);
-    const negated = await s.fetchRest('/items?select=id&not.or=(category.eq.fruit,category.eq.vegetable,category.is.null)');
+    const negated = await s.fetchRest(
+      '/items?select=id&not.or=(category.eq.fruit,category.eq.vegetable,category.is.null)',
+    );
     expect(ids(await negated.json())).toEqual([8]);
   });
 
   it('orders by several columns with nulls placement', async () => {
-    const r = await s.anon.from('items').select('id').order('category', { ascending: true, nullsFirst: true }).order('price', { ascending: false }).limit(4);
+    const r = await s.anon.from('items').select('id').order('category', { ascending: true, nullsFirst: true }).order(
+      'price',
+      { ascending: false },
+    ).limit(4);
     expect(ids(r.data)).toEqual([7, 6, 4, 1]);
   });
 
@@ -50,7 +63,9 @@ describe('reading tables and views', () => {
     const page = await s.anon.from('items').select('id', { count: 'exact' }).order('id').range(2, 4);
     expect(page).toMatchObject({ count: 10, status: 206 });
     expect(ids(page.data)).toEqual([3, 4, 5]);
-    const hdr = await s.fetchRest('/items?select=id&order=id', { headers: { range: '8-20', 'range-unit': 'items', prefer: 'count=exact' } });
+    const hdr = await s.fetchRest('/items?select=id&order=id', {
+      headers: { range: '8-20', 'range-unit': 'items', prefer: 'count=exact' },
+    });
     expect(hdr.status).toBe(206);
     expect(hdr.headers.get('content-range')).toBe('8-9/10');
     const whole = await s.fetchRest('/items?select=id', { headers: { prefer: 'count=exact' } });
@@ -60,7 +75,10 @@ describe('reading tables and views', () => {
     expect(none.headers.get('content-range')).toBe('*/0');
     const beyond = await s.fetchRest('/items?select=id&offset=20', { headers: { prefer: 'count=exact' } });
     expect(beyond.status).toBe(416);
-    expect(await beyond.json()).toMatchObject({ code: 'PGRST103', details: 'An offset of 20 was requested, but there are only 10 rows.' });
+    expect(await beyond.json()).toMatchObject({
+      code: 'PGRST103',
+      details: 'An offset of 20 was requested, but there are only 10 rows.',
+    });
   });
 
   it('answers HEAD with headers only, including the count', async () => {
@@ -75,10 +93,15 @@ describe('reading tables and views', () => {
     const none = await s.anon.from('items').select('name').eq('id', 999).single();
     expect(none.status).toBe(406);
     expect(none.error).toEqual({
-      code: 'PGRST116', details: 'The result contains 0 rows', hint: null,
+      code: 'PGRST116',
+      details: 'The result contains 0 rows',
+      hint: null,
       message: 'JSON object requested, multiple (or no) rows returned',
     });
-    expect(await s.anon.from('items').select('name').eq('id', 999).maybeSingle()).toMatchObject({ data: null, error: null });
+    expect(await s.anon.from('items').select('name').eq('id', 999).maybeSingle()).toMatchObject({
+      data: null,
+      error: null,
+    });
     expect((await s.anon.from('items').select('name').eq('id', 2).maybeSingle()).data).toEqual({ name: 'banana' });
     expect((await s.anon.from('items').select('name').maybeSingle()).error?.code).toBe('PGRST116');
   });
@@ -86,7 +109,10 @@ describe('reading tables and views', () => {
   it('reads views, including security_invoker views under RLS', async () => {
     const totals = await s.anon.from('category_totals').select('category, n').order('category', { nullsFirst: true });
     expect(totals.data).toEqual([
-      { category: null, n: 1 }, { category: 'fruit', n: 4 }, { category: 'nut', n: 1 }, { category: 'vegetable', n: 4 },
+      { category: null, n: 1 },
+      { category: 'fruit', n: 4 },
+      { category: 'nut', n: 1 },
+      { category: 'vegetable', n: 4 },
     ]);
     expect((await s.anon.from('my_notes').select('*')).data).toEqual([]);
   });
@@ -100,7 +126,9 @@ describe('reading tables and views', () => {
     const table = await s.anon.from('itemz').select('*');
     expect(table.status).toBe(404);
     expect(table.error).toEqual({
-      code: 'PGRST205', details: null, hint: "Perhaps you meant the table 'public.items'",
+      code: 'PGRST205',
+      details: null,
+      hint: "Perhaps you meant the table 'public.items'",
       message: "Could not find the table 'public.itemz' in the schema cache",
     });
     const column = await s.anon.from('items').select('nope');
@@ -123,13 +151,23 @@ describe('reading tables and views', () => {
 
 describe('writing under RLS with two users', () => {
   it('inserts rows owned by the caller and returns them on request', async () => {
-    const one = await s.alice.from('notes').insert({ title: 'alice 1', tags: ['a', 'b'], meta: { k: 1 } }).select().single();
+    const one = await s.alice.from('notes').insert({ title: 'alice 1', tags: ['a', 'b'], meta: { k: 1 } }).select()
+      .single();
     expect(one.status).toBe(201);
-    expect(one.data).toMatchObject({ title: 'alice 1', owner_id: ALICE, tags: ['a', 'b'], meta: { k: 1 }, done: false });
-    const many = await s.bob.from('notes').insert([{ title: 'bob 1' }, { title: 'bob 2', body: 'b' }]).select('title, body, owner_id');
+    expect(one.data).toMatchObject({
+      title: 'alice 1',
+      owner_id: ALICE,
+      tags: ['a', 'b'],
+      meta: { k: 1 },
+      done: false,
+    });
+    const many = await s.bob.from('notes').insert([{ title: 'bob 1' }, { title: 'bob 2', body: 'b' }]).select(
+      'title, body, owner_id',
+    );
     expect(many.status).toBe(201);
     expect(many.data).toEqual([
-      { title: 'bob 1', body: null, owner_id: BOB }, { title: 'bob 2', body: 'b', owner_id: BOB },
+      { title: 'bob 1', body: null, owner_id: BOB },
+      { title: 'bob 2', body: 'b', owner_id: BOB },
     ]);
     const minimal = await s.alice.from('notes').insert({ title: 'alice 2' });
     expect(minimal).toMatchObject({ status: 201, data: null, error: null });
@@ -147,7 +185,10 @@ describe('writing under RLS with two users', () => {
   it('refuses rows that break a policy with 403 for users and 401 for anon', async () => {
     const forged = await s.alice.from('notes').insert({ title: 'as bob', owner_id: BOB });
     expect(forged.status).toBe(403);
-    expect(forged.error).toMatchObject({ code: '42501', message: 'new row violates row-level security policy for table "notes"' });
+    expect(forged.error).toMatchObject({
+      code: '42501',
+      message: 'new row violates row-level security policy for table "notes"',
+    });
     const anon = await s.anon.from('items').insert({ id: 99, name: 'nope' });
     expect(anon.status).toBe(401);
     expect(anon.error?.code).toBe('42501');
@@ -156,7 +197,9 @@ describe('writing under RLS with two users', () => {
   it('updates and deletes only the caller’s rows', async () => {
     const bobUpdate = await s.bob.from('notes').update({ done: true }).eq('title', 'alice 1').select();
     expect(bobUpdate).toMatchObject({ status: 200, data: [] });
-    const aliceUpdate = await s.alice.from('notes').update({ done: true, priority: 5 }).eq('title', 'alice 1').select('title, done, priority');
+    const aliceUpdate = await s.alice.from('notes').update({ done: true, priority: 5 }).eq('title', 'alice 1').select(
+      'title, done, priority',
+    );
     expect(aliceUpdate.data).toEqual([{ title: 'alice 1', done: true, priority: 5 }]);
     const minimal = await s.alice.from('notes').update({ body: 'x' }).eq('title', 'alice 2');
     expect(minimal.status).toBe(204);
@@ -189,7 +232,12 @@ describe('writing under RLS with two users', () => {
   it('rejects unknown payload columns with PGRST204', async () => {
     const r = await s.alice.from('notes').insert({ title: 't', colour: 'red' });
     expect(r.status).toBe(400);
-    expect(r.error).toEqual({ code: 'PGRST204', details: null, hint: null, message: "Could not find the 'colour' column of 'notes' in the schema cache" });
+    expect(r.error).toEqual({
+      code: 'PGRST204',
+      details: null,
+      hint: null,
+      message: "Could not find the 'colour' column of 'notes' in the schema cache",
+    });
   });
 });
 
@@ -199,19 +247,27 @@ describe('upserts', () => {
     expect(first).toMatchObject({ status: 201, data: [{ key: 'theme', value: 'dark' }] });
     const second = await s.alice.from('settings').upsert({ key: 'theme', value: 'light' }).select('key, value');
     expect(second).toMatchObject({ status: 200, data: [{ key: 'theme', value: 'light' }] });
-    const ignored = await s.alice.from('settings').upsert({ key: 'theme', value: 'blue' }, { ignoreDuplicates: true }).select('key');
+    const ignored = await s.alice.from('settings').upsert({ key: 'theme', value: 'blue' }, { ignoreDuplicates: true })
+      .select('key');
     expect(ignored.data).toEqual([]);
-    expect((await s.alice.from('settings').select('value').eq('key', 'theme').single()).data).toEqual({ value: 'light' });
+    expect((await s.alice.from('settings').select('value').eq('key', 'theme').single()).data).toEqual({
+      value: 'light',
+    });
   });
 
   it('uses on_conflict columns and missing=default for absent keys', async () => {
     await s.service.from('items').upsert({ id: 50, name: 'kiwi', category: 'fruit' });
-    const merged = await s.service.from('items').upsert({ id: 51, name: 'kiwi', category: 'exotic' }, { onConflict: 'name' }).select('id, name, category');
+    const merged = await s.service.from('items').upsert({ id: 51, name: 'kiwi', category: 'exotic' }, {
+      onConflict: 'name',
+    }).select('id, name, category');
     // As PostgREST: every payload column is merged, the key included.
     expect(merged.data).toEqual([{ id: 51, name: 'kiwi', category: 'exotic' }]);
-    const rows = await s.alice.from('settings').insert([{ key: 'a', value: 1, note: 'set' }, { key: 'b', value: 2 }], { defaultToNull: false }).select('key, note').order('key');
+    const rows = await s.alice.from('settings').insert([{ key: 'a', value: 1, note: 'set' }, { key: 'b', value: 2 }], {
+      defaultToNull: false,
+    }).select('key, note').order('key');
     expect(rows.data).toEqual([{ key: 'a', note: 'set' }, { key: 'b', note: 'default note' }]);
-    const nulls = await s.alice.from('settings').insert([{ key: 'c', value: 1, note: 'set' }, { key: 'd', value: 2 }]).select('key, note').order('key');
+    const nulls = await s.alice.from('settings').insert([{ key: 'c', value: 1, note: 'set' }, { key: 'd', value: 2 }])
+      .select('key, note').order('key');
     expect(nulls.data).toEqual([{ key: 'c', note: 'set' }, { key: 'd', note: null }]);
   });
 });

@@ -18,7 +18,9 @@ describe('Cache-Control request directives', () => {
   });
 
   it('refuses malformed values with a 400 instead of guessing', () => {
-    const bad: Record<string, string>[] = [{ 'cache-control': 'max-age=-1' }, { 'cache-control': 'max-age=abc' }, { 'x-cache-ttl': '0' }, { 'x-cache-ttl': '1.5' }];
+    const bad: Record<string, string>[] = [{ 'cache-control': 'max-age=-1' }, { 'cache-control': 'max-age=abc' }, {
+      'x-cache-ttl': '0',
+    }, { 'x-cache-ttl': '1.5' }];
     for (const h of bad) {
       try {
         parse(h);

@@ -1,6 +1,12 @@
 // The canonical cache key: equal requests share a key; anything that changes the answer does not.
 import { describe, expect, it } from 'vitest';
-import { CACHE_KEY_VERSION, chatCacheKey, normalizeDescription, normalizeText, type ChatKeyInput } from '../../supabase/functions/_shared/cache-key.ts';
+import {
+  CACHE_KEY_VERSION,
+  chatCacheKey,
+  type ChatKeyInput,
+  normalizeDescription,
+  normalizeText,
+} from '../../supabase/functions/_shared/cache-key.ts';
 import { canonicalJson } from '../../supabase/functions/_shared/canonical-json.ts';
 
 const base: ChatKeyInput = {
@@ -39,7 +45,9 @@ describe('canonical cache key', () => {
   });
 
   it('fills in defaults, so an explicit default equals an omitted parameter', async () => {
-    expect(await key({ ...base, temperature: 1, top_p: 1, n: 1, presence_penalty: 0, response_format: { type: 'text' } })).toBe(await key(base));
+    expect(
+      await key({ ...base, temperature: 1, top_p: 1, n: 1, presence_penalty: 0, response_format: { type: 'text' } }),
+    ).toBe(await key(base));
     expect(await key({ ...base, stop: 'END' })).toBe(await key({ ...base, stop: ['END'] }));
     expect(await key({ ...base, tools: [] })).toBe(await key(base));
   });
@@ -89,7 +97,10 @@ describe('text normalization', () => {
 });
 
 describe('key v2: prose variants share a key, programs never merge', () => {
-  const user = (content: string): ChatKeyInput => ({ ...base, messages: [base.messages[0], { role: 'user', content }] });
+  const user = (content: string): ChatKeyInput => ({
+    ...base,
+    messages: [base.messages[0], { role: 'user', content }],
+  });
   const same = async (a: string, b: string) => expect(await key(user(a))).toBe(await key(user(b)));
   const differ = async (a: string, b: string) => expect(await key(user(a))).not.toBe(await key(user(b)));
 
@@ -110,7 +121,10 @@ describe('key v2: prose variants share a key, programs never merge', () => {
     const a = 'Why does this fail?\n\ndef f(x):\n    if x:\n        return 1\n    return 2';
     const b = 'Why does this fail?\n\ndef f(x):\n    if x:\n        return 1\n        return 2';
     await differ(a, b);
-    await differ('for i in range(3):\n    print(i)\nprint("done")', 'for i in range(3):\n    print(i)\n    print("done")');
+    await differ(
+      'for i in range(3):\n    print(i)\nprint("done")',
+      'for i in range(3):\n    print(i)\n    print("done")',
+    );
     await differ('if x:\n\ty()', 'if x:\ny()');
   });
 
@@ -121,7 +135,10 @@ describe('key v2: prose variants share a key, programs never merge', () => {
     await differ(fenced('def f():\n  return 1'), fenced('def f():\n    return 1'));
     await differ('~~~\nx\t= 1\n~~~', '~~~\nx = 1\n~~~');
     // Prose around a fence still folds.
-    await same(`Explain  this:\r\n\`\`\`\ncode  here\n\`\`\`\r\nThanks   a lot`, 'Explain this:\n```\ncode  here\n```\nThanks a lot');
+    await same(
+      `Explain  this:\r\n\`\`\`\ncode  here\n\`\`\`\r\nThanks   a lot`,
+      'Explain this:\n```\ncode  here\n```\nThanks a lot',
+    );
     expect(normalizeText('a\n```\n  x  =  1  \n```\n  b   c')).toBe('a\n```\n  x  =  1  \n```\n  b c');
   });
 
@@ -138,6 +155,8 @@ describe('key v2: prose variants share a key, programs never merge', () => {
 
 describe('canonical JSON', () => {
   it('sorts keys recursively and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: undefined } })).toBe('{"a":{"d":[2,{"x":2,"y":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[2,{"x":2,"y":1}]},"b":1}',
+    );
   });
 });

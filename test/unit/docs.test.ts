@@ -29,7 +29,9 @@ function errorCodes(): string[] {
 
 describe('README and docs match the code', () => {
   it('finds the error codes in the source (the scan itself works)', () => {
-    expect(errorCodes()).toEqual(expect.arrayContaining(['payload_too_large', 'database_unavailable', 'invalid_api_key']));
+    expect(errorCodes()).toEqual(
+      expect.arrayContaining(['payload_too_large', 'database_unavailable', 'invalid_api_key']),
+    );
   });
 
   it.each(errorCodes())('the README lists error code %s', (code) => {

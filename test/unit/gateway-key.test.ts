@@ -12,7 +12,16 @@ const key = async (body: Record<string, unknown>, type = 'chat', company: string
 describe('ai-gateway chat completion key', () => {
   it('leaves delivery and bookkeeping fields out', async () => {
     const k = await key(base);
-    for (const extra of [{ stream: true }, { stream_options: { include_usage: true } }, { user: 'u1' }, { metadata: { a: '1' } }, { store: true }, { service_tier: 'flex' }]) {
+    for (
+      const extra of [
+        { stream: true },
+        { stream_options: { include_usage: true } },
+        { user: 'u1' },
+        { metadata: { a: '1' } },
+        { store: true },
+        { service_tier: 'flex' },
+      ]
+    ) {
       expect(await key({ ...base, ...extra }), JSON.stringify(extra)).toBe(k);
     }
   });
@@ -21,16 +30,28 @@ describe('ai-gateway chat completion key', () => {
     const k = await key(base);
     expect(await key({ ...base, temperature: 1, top_p: 1, n: 1 })).toBe(k);
     expect(await key({ ...base, messages: [{ role: 'user', content: '  Quel   taux de TVA ?\r\n' }] })).toBe(k);
-    expect(await key({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'Quel taux de TVA ?' }] }] })).not.toBe(k);
+    expect(
+      await key({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'Quel taux de TVA ?' }] }] }),
+    ).not.toBe(k);
   });
 
   it('keys everything that changes the answer, known or not', async () => {
     const k = await key(base);
-    for (const extra of [
-      { temperature: 0.2 }, { n: 2 }, { seed: 1 }, { stop: ['\n'] }, { max_tokens: 10 }, { max_completion_tokens: 10 },
-      { logprobs: true }, { response_format: { type: 'json_object' } }, { tools: [{ type: 'function', function: { name: 'f' } }] },
-      { reasoning_effort: 'low' }, { modalities: ['text'] },
-    ]) {
+    for (
+      const extra of [
+        { temperature: 0.2 },
+        { n: 2 },
+        { seed: 1 },
+        { stop: ['\n'] },
+        { max_tokens: 10 },
+        { max_completion_tokens: 10 },
+        { logprobs: true },
+        { response_format: { type: 'json_object' } },
+        { tools: [{ type: 'function', function: { name: 'f' } }] },
+        { reasoning_effort: 'low' },
+        { modalities: ['text'] },
+      ]
+    ) {
       expect(await key({ ...base, ...extra }), JSON.stringify(extra)).not.toBe(k);
     }
   });
@@ -47,7 +68,11 @@ describe('ai-gateway chat completion key', () => {
 
 describe('ai-gateway embedding key', () => {
   const item = (over: Partial<Parameters<typeof embeddingKeys>[0]> = {}) =>
-    embeddingKeys({ model: 'text-embedding-3-small', dimensions: null, encodingFormat: 'float', item: 'hello', ...over }, 'embeddings', COMPANY).then((r) => r.keys.company);
+    embeddingKeys(
+      { model: 'text-embedding-3-small', dimensions: null, encodingFormat: 'float', item: 'hello', ...over },
+      'embeddings',
+      COMPANY,
+    ).then((r) => r.keys.company);
 
   it('is model, dimensions, encoding_format and the item exactly as sent', async () => {
     const k = await item();
@@ -62,10 +87,34 @@ describe('ai-gateway embedding key', () => {
 describe('stream ⇄ completion', () => {
   it('a completion replayed as chunks assembles back into the same completion', () => {
     const completion = {
-      id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o-mini',
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o-mini',
       choices: [
-        { index: 0, message: { role: 'assistant', content: 'Le taux normal est de 20 %, le taux réduit de 5,5 %.', refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' },
-        { index: 1, message: { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }], annotations: [] }, logprobs: null, finish_reason: 'tool_calls' },
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: 'Le taux normal est de 20 %, le taux réduit de 5,5 %.',
+            refusal: null,
+            annotations: [],
+          },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+        {
+          index: 1,
+          message: {
+            role: 'assistant',
+            content: null,
+            refusal: null,
+            tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+            annotations: [],
+          },
+          logprobs: null,
+          finish_reason: 'tool_calls',
+        },
       ],
       usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
       system_fingerprint: 'fp',
@@ -80,7 +129,12 @@ describe('stream ⇄ completion', () => {
 
   it('a stream cut before its finish_reason is not complete', () => {
     const assembler = new CompletionAssembler();
-    assembler.add({ id: 'x', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' } }] });
+    assembler.add({
+      id: 'x',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' } }],
+    });
     expect(assembler.complete).toBe(false);
   });
 });

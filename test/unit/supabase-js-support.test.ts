@@ -13,8 +13,11 @@ describe('supported supabase-js', () => {
   it('the installed and pinned supabase-js is within SUPABASE_JS_SUPPORTED', () => {
     const [, min, max] = /^>=(\S+) <(\d+)$/.exec(SUPABASE_JS_SUPPORTED) ?? [];
     expect(min, SUPABASE_JS_SUPPORTED).toBeDefined();
-    const installed = JSON.parse(readFileSync(path.join(ROOT, 'node_modules/@supabase/supabase-js/package.json'), 'utf8')).version as string;
-    const pinned = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).dependencies['@supabase/supabase-js'] as string;
+    const installed = JSON.parse(
+      readFileSync(path.join(ROOT, 'node_modules/@supabase/supabase-js/package.json'), 'utf8'),
+    ).version as string;
+    const pinned = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+      .dependencies['@supabase/supabase-js'] as string;
     expect(installed).toBe(pinned);
     expect(cmp(parse(installed), parse(min))).toBeGreaterThanOrEqual(0);
     expect(parse(installed)[0]).toBeLessThan(Number(max));

@@ -1,6 +1,6 @@
 // Purges the company's entries of one cache type or one model, after a confirmation, through
 // purge_company_cache (admins of the company only); the figures reload afterwards.
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { purge, type PurgeTarget } from '../api.ts';
 
@@ -23,7 +23,11 @@ export function PurgeForm({ supabase, companyId, types, models, onPurged }: Prop
     e.preventDefault();
     if (!target) return;
     const what = `${target.kind === 'type' ? 'cache type' : 'model'} "${target.value}"`;
-    if (!window.confirm(`Purge every cache entry of ${what} for company ${companyId}? Statistics are kept; the entries cannot be restored.`)) return;
+    if (
+      !window.confirm(
+        `Purge every cache entry of ${what} for company ${companyId}? Statistics are kept; the entries cannot be restored.`,
+      )
+    ) return;
     setBusy(true);
     setMessage(null);
     try {
@@ -32,39 +36,44 @@ export function PurgeForm({ supabase, companyId, types, models, onPurged }: Prop
       setTarget(null);
       await onPurged();
     } catch (err) {
-      setMessage({ ok: false, text: `Purge failed: ${(err as Error).message}. Nothing was deleted; try again, or check that you are still an admin.` });
+      setMessage({
+        ok: false,
+        text: `Purge failed: ${
+          (err as Error).message
+        }. Nothing was deleted; try again, or check that you are still an admin.`,
+      });
     } finally {
       setBusy(false);
     }
   }
 
   return (
-    <section aria-labelledby="purge-title" className="panel">
-      <h2 id="purge-title">Purge</h2>
-      {nothing ? <p className="note">No entries to purge.</p> : (
-        <form onSubmit={submit} className="purge">
-          <label htmlFor="purge-target">Purge entries of</label>
+    <section aria-labelledby='purge-title' className='panel'>
+      <h2 id='purge-title'>Purge</h2>
+      {nothing ? <p className='note'>No entries to purge.</p> : (
+        <form onSubmit={submit} className='purge'>
+          <label htmlFor='purge-target'>Purge entries of</label>
           <select
-            id="purge-target"
+            id='purge-target'
             value={selected}
             onChange={(e) => {
               const opt = e.target.selectedOptions[0];
               setTarget(opt?.dataset.kind ? { kind: opt.dataset.kind as PurgeTarget['kind'], value: opt.value } : null);
             }}
           >
-            <option value="">Choose a cache type or a model</option>
+            <option value=''>Choose a cache type or a model</option>
             {types.length > 0 && (
-              <optgroup label="Cache type">
-                {types.map((t) => <option key={`type:${t}`} value={t} data-kind="type">{t}</option>)}
+              <optgroup label='Cache type'>
+                {types.map((t) => <option key={`type:${t}`} value={t} data-kind='type'>{t}</option>)}
               </optgroup>
             )}
             {models.length > 0 && (
-              <optgroup label="Model">
-                {models.map((m) => <option key={`model:${m}`} value={m} data-kind="model">{m}</option>)}
+              <optgroup label='Model'>
+                {models.map((m) => <option key={`model:${m}`} value={m} data-kind='model'>{m}</option>)}
               </optgroup>
             )}
           </select>
-          <button type="submit" disabled={!target || busy}>Purge</button>
+          <button type='submit' disabled={!target || busy}>Purge</button>
         </form>
       )}
       {message && <p role={message.ok ? 'status' : 'alert'} className={message.ok ? 'ok' : 'error'}>{message.text}</p>}

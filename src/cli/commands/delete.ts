@@ -4,13 +4,20 @@
 //   clear [--company ID | --global] [--type T]   asks for confirmation (--yes for scripts)
 //   purge --model M | --key-version V    drop what an old model or key scheme produced
 import type { Command } from 'commander';
-import { batchedDelete, countEntries, type CacheFilter } from '../api.ts';
+import { batchedDelete, type CacheFilter, countEntries } from '../api.ts';
 import { confirmOrThrow } from '../confirm.ts';
-import { withContext, type Context } from '../context.ts';
+import { type Context, withContext } from '../context.ts';
 import { EXIT, usageError } from '../errors.ts';
 import { createProgress, entries, fmtInt, fmtSeconds } from '../format.ts';
 import {
-  describeFilter, filterJson, intInRange, parseCacheType, parseCompanyId, parseDuration, parseNonEmpty, scopeFilter,
+  describeFilter,
+  filterJson,
+  intInRange,
+  parseCacheType,
+  parseCompanyId,
+  parseDuration,
+  parseNonEmpty,
+  scopeFilter,
   type ScopeOptions,
 } from '../options.ts';
 
@@ -44,13 +51,21 @@ export function registerDeleteCommands(program: Command): void {
     program
       .command('clean')
       .description('delete old or expired entries in batches (what the nightly cron job does for expired ones)')
-      .option('--older-than <age>', 'entries created more than this long ago: 30d, 12h, 90m, 2w (a bare number means days)', parseDuration)
+      .option(
+        '--older-than <age>',
+        'entries created more than this long ago: 30d, 12h, 90m, 2w (a bare number means days)',
+        parseDuration,
+      )
       .option('--expired', 'entries past their expiry'),
   ).action(async (opts: CleanOptions, cmd: Command) => {
     if (opts.olderThan === undefined && !opts.expired) {
       throw usageError('clean needs --older-than <age> and/or --expired', 'e.g. ai-cache clean --older-than 30d');
     }
-    const f: CacheFilter = { ...scopeFilter(opts), olderThanSeconds: opts.olderThan, expiredOnly: opts.expired || undefined };
+    const f: CacheFilter = {
+      ...scopeFilter(opts),
+      olderThanSeconds: opts.olderThan,
+      expiredOnly: opts.expired || undefined,
+    };
     await withContext(cmd, (ctx) => runDelete(ctx, 'clean', f, opts, { confirm: false }));
   });
 
@@ -72,7 +87,10 @@ export function registerDeleteCommands(program: Command): void {
       .option('--key-version <v>', 'entries whose cache key has this version', intInRange(1, 32767)),
   ).action(async (opts: PurgeOptions, cmd: Command) => {
     if (opts.model === undefined && opts.keyVersion === undefined) {
-      throw usageError('purge needs --model <model> and/or --key-version <v>', 'e.g. ai-cache purge --model gpt-3.5-turbo');
+      throw usageError(
+        'purge needs --model <model> and/or --key-version <v>',
+        'e.g. ai-cache purge --model gpt-3.5-turbo',
+      );
     }
     const f: CacheFilter = { ...scopeFilter(opts), model: opts.model, keyVersion: opts.keyVersion };
     await withContext(cmd, (ctx) => runDelete(ctx, 'purge', f, opts, { confirm: false }));
@@ -103,7 +121,9 @@ async function runDelete(
   }
   if (how.confirm) {
     const scope = all ? 'ALL' : '';
-    await confirmOrThrow(`Delete ${scope ? `${scope} ` : ''}${entries(matched)} (${what})? This cannot be undone.`, { yes: opts.yes });
+    await confirmOrThrow(`Delete ${scope ? `${scope} ` : ''}${entries(matched)} (${what})? This cannot be undone.`, {
+      yes: opts.yes,
+    });
   }
 
   // Ctrl-C: finish the batch in flight, report, exit 130. A second Ctrl-C exits at once.
@@ -130,9 +150,20 @@ async function runDelete(
   }
 
   if (ctx.json) {
-    ctx.printJson({ ...base, deleted: result.deleted, batches: result.batches, seconds: round(result.seconds), dry_run: false, interrupted: result.interrupted });
+    ctx.printJson({
+      ...base,
+      deleted: result.deleted,
+      batches: result.batches,
+      seconds: round(result.seconds),
+      dry_run: false,
+      interrupted: result.interrupted,
+    });
   } else {
-    ctx.print(`${command}: deleted ${entries(result.deleted)} (${what}) in ${fmtSeconds(result.seconds)}, ${fmtInt(result.batches)} ${result.batches === 1 ? 'batch' : 'batches'}`);
+    ctx.print(
+      `${command}: deleted ${entries(result.deleted)} (${what}) in ${fmtSeconds(result.seconds)}, ${
+        fmtInt(result.batches)
+      } ${result.batches === 1 ? 'batch' : 'batches'}`,
+    );
   }
   if (result.interrupted) {
     process.stderr.write(`ai-cache: interrupted after deleting ${fmtInt(result.deleted)} of ${entries(matched)}\n`);

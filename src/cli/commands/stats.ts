@@ -1,7 +1,14 @@
 // `ai-cache stats [--company ID] [--companies N]`: the manage_cache.py report, exact at call
 // time (folded daily counters + events not folded yet), per cache type and per company.
 import type { Command } from 'commander';
-import { getStats, getStatsByCompany, type CacheStats, type CompanyStatsPage, type TypeStats, type CompanyStats } from '../api.ts';
+import {
+  type CacheStats,
+  type CompanyStats,
+  type CompanyStatsPage,
+  getStats,
+  getStatsByCompany,
+  type TypeStats,
+} from '../api.ts';
 import { withContext } from '../context.ts';
 import { fmtInt, fmtPct, fmtUsd, keyValues, table } from '../format.ts';
 import { intInRange, parseCompanyId } from '../options.ts';
@@ -16,29 +23,43 @@ const RULE = '='.repeat(60);
 export function registerStats(program: Command): void {
   program
     .command('stats')
-    .description('entries, uses, hits and misses, hit and reuse rates, tokens and money saved; per cache type and per company')
+    .description(
+      'entries, uses, hits and misses, hit and reuse rates, tokens and money saved; per cache type and per company',
+    )
     .option('--company <id>', 'one company only (default: every company and the global scope)', parseCompanyId)
-    .option('--companies <n>', 'how many companies to list, most hits first (without --company)', intInRange(1, 10000), 10)
+    .option(
+      '--companies <n>',
+      'how many companies to list, most hits first (without --company)',
+      intInRange(1, 10000),
+      10,
+    )
     .action(async (opts: StatsOptions, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         const stats = normalizeStats(await getStats(ctx.backend, opts.company));
-        const byCompany = opts.company ? undefined : normalizePage(await getStatsByCompany(ctx.backend, opts.companies));
+        const byCompany = opts.company
+          ? undefined
+          : normalizePage(await getStatsByCompany(ctx.backend, opts.companies));
         if (ctx.json) {
           ctx.printJson(byCompany ? { ...stats, by_company: byCompany } : stats);
           return;
         }
         ctx.print(renderStats(stats, byCompany));
-      }),
+      })
     );
 }
 
 export function renderStats(s: CacheStats, byCompany?: CompanyStatsPage): string {
-  const title = s.scope === 'company' ? `AI CACHE STATISTICS: company ${s.company_id}` : 'AI CACHE STATISTICS: all companies and the global scope';
+  const title = s.scope === 'company'
+    ? `AI CACHE STATISTICS: company ${s.company_id}`
+    : 'AI CACHE STATISTICS: all companies and the global scope';
   const lines = [
     title,
     RULE,
     keyValues([
-      ['Entries in cache', `${fmtInt(s.entries)}${s.expired_entries ? ` (${fmtInt(s.expired_entries)} expired, awaiting cleanup)` : ''}`],
+      [
+        'Entries in cache',
+        `${fmtInt(s.entries)}${s.expired_entries ? ` (${fmtInt(s.expired_entries)} expired, awaiting cleanup)` : ''}`,
+      ],
       ['Total uses', fmtInt(s.total_uses)],
       ['Hits / misses', `${fmtInt(s.hits)} / ${fmtInt(s.misses)}`],
       ['Hit rate', fmtPct(s.hit_rate)],
@@ -47,7 +68,12 @@ export function renderStats(s: CacheStats, byCompany?: CompanyStatsPage): string
       ['Money saved', fmtUsd(s.cost_saved_usd)],
       ['Upstream calls', `${fmtInt(s.upstream_calls)} (errors: ${fmtInt(s.upstream_errors)})`],
       ['Upstream spend', `${fmtInt(s.upstream_tokens)} tokens, ${fmtUsd(s.upstream_cost_usd)}`],
-      ['Uncached spend', `${fmtInt(s.uncached_calls ?? 0)} calls (no-store, refusals), ${fmtInt(s.uncached_tokens ?? 0)} tokens, ${fmtUsd(Number(s.uncached_cost_usd ?? 0))}`],
+      [
+        'Uncached spend',
+        `${fmtInt(s.uncached_calls ?? 0)} calls (no-store, refusals), ${fmtInt(s.uncached_tokens ?? 0)} tokens, ${
+          fmtUsd(Number(s.uncached_cost_usd ?? 0))
+        }`,
+      ],
     ]),
     RULE,
   ];
@@ -87,9 +113,25 @@ function statsTable(first: string, rows: Array<[string, Omit<TypeStats, 'cache_t
 }
 
 const KEY_ORDER = [
-  'scope', 'company_id', 'cache_type', 'entries', 'expired_entries', 'total_uses', 'hits', 'misses', 'hit_rate', 'reuse_rate',
-  'tokens_saved', 'cost_saved_usd', 'upstream_calls', 'upstream_errors', 'upstream_tokens', 'upstream_cost_usd',
-  'uncached_calls', 'uncached_tokens', 'uncached_cost_usd',
+  'scope',
+  'company_id',
+  'cache_type',
+  'entries',
+  'expired_entries',
+  'total_uses',
+  'hits',
+  'misses',
+  'hit_rate',
+  'reuse_rate',
+  'tokens_saved',
+  'cost_saved_usd',
+  'upstream_calls',
+  'upstream_errors',
+  'upstream_tokens',
+  'upstream_cost_usd',
+  'uncached_calls',
+  'uncached_tokens',
+  'uncached_cost_usd',
 ] as const;
 const TEXT_KEYS = new Set<string>(['scope', 'company_id', 'cache_type']);
 

@@ -4,7 +4,14 @@ import type { Command } from 'commander';
 import { getTopEntries, type TopEntry } from '../api.ts';
 import { withContext } from '../context.ts';
 import { fmtAge, fmtInt, fmtUsd, oneLine, table } from '../format.ts';
-import { describeFilter, intInRange, parseCacheType, parseCompanyId, scopeFilter, type ScopeOptions } from '../options.ts';
+import {
+  describeFilter,
+  intInRange,
+  parseCacheType,
+  parseCompanyId,
+  scopeFilter,
+  type ScopeOptions,
+} from '../options.ts';
 
 interface TopOptions extends ScopeOptions {
   limit: number;
@@ -22,10 +29,21 @@ export function registerTop(program: Command): void {
       withContext(cmd, async (ctx) => {
         const f = scopeFilter(opts);
         const entries = (await getTopEntries(ctx.backend, {
-          limit: opts.limit, companyId: f.companyId, cacheType: f.cacheType, globalOnly: f.globalOnly,
+          limit: opts.limit,
+          companyId: f.companyId,
+          cacheType: f.cacheType,
+          globalOnly: f.globalOnly,
         })).map(normalize);
         if (ctx.json) {
-          ctx.printJson({ limit: opts.limit, filter: { company_id: f.companyId ?? null, global_only: Boolean(f.globalOnly), cache_type: f.cacheType ?? null }, entries });
+          ctx.printJson({
+            limit: opts.limit,
+            filter: {
+              company_id: f.companyId ?? null,
+              global_only: Boolean(f.globalOnly),
+              cache_type: f.cacheType ?? null,
+            },
+            entries,
+          });
           return;
         }
         ctx.print(`Top ${opts.limit} cache entries (${describeFilter(f)}), most used first`);
@@ -34,7 +52,7 @@ export function registerTop(program: Command): void {
           return;
         }
         ctx.print(renderTop(entries, process.stdout.isTTY ? process.stdout.columns ?? 120 : 120));
-      }),
+      })
     );
 }
 

@@ -51,6 +51,8 @@ export function apiKeyRole(key: string): ApiKeyRole | null {
 /** The key functions use to call the project's APIs with full rights: a secret key, else the legacy service-role JWT. */
 export function serviceKey(): string {
   const key = projectApiKeys().secret[0] ?? env('SUPABASE_SERVICE_ROLE_KEY');
-  if (!key) throw new Error('missing environment variable SUPABASE_SECRET_KEYS (or the legacy SUPABASE_SERVICE_ROLE_KEY)');
+  if (!key) {
+    throw new Error('missing environment variable SUPABASE_SECRET_KEYS (or the legacy SUPABASE_SERVICE_ROLE_KEY)');
+  }
   return key;
 }

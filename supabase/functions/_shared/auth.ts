@@ -3,7 +3,14 @@
 // JWKS for asymmetric signing keys. The new opaque API keys (sb_publishable_… / sb_secret_…)
 // come as the bearer and/or the `apikey` header (supabase-js sends the key in both when no user
 // is signed in) and are compared with the project's keys (api-keys.ts).
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify, type JWTPayload } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  type JSONWebKeySet,
+  type JWTPayload,
+  jwtVerify,
+} from 'jose';
 import { apiKeyRole, isOpaqueApiKey } from './api-keys.ts';
 import { env } from './env.ts';
 import { HttpError } from './errors.ts';

@@ -3,7 +3,9 @@ import type { z } from 'zod';
 import { HttpError } from './errors.ts';
 
 export async function readJson<S extends z.ZodType>(req: Request, schema: S, maxBytes: number): Promise<z.infer<S>> {
-  if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'Use POST with a JSON body', { allow: 'POST, OPTIONS' });
+  if (req.method !== 'POST') {
+    throw new HttpError(405, 'method_not_allowed', 'Use POST with a JSON body', { allow: 'POST, OPTIONS' });
+  }
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) {
     if (req.body) await discard(req.body.getReader());

@@ -26,7 +26,9 @@ export function parseCacheControls(headers: Headers): CacheControls {
     else if (name === 'only-if-cached') out.onlyIfCached = true;
     else if (name === 'max-age') {
       const n = Number(rawValue?.replace(/"/g, ''));
-      if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'invalid_cache_control', 'max-age must be a whole number of seconds');
+      if (!Number.isInteger(n) || n < 0) {
+        throw new HttpError(400, 'invalid_cache_control', 'max-age must be a whole number of seconds');
+      }
       out.maxAge = n;
     }
   }
@@ -34,7 +36,11 @@ export function parseCacheControls(headers: Headers): CacheControls {
   if (ttl !== null) {
     const n = Number(ttl);
     if (!Number.isInteger(n) || n <= 0 || n > MAX_TTL_SECONDS) {
-      throw new HttpError(400, 'invalid_cache_ttl', `X-Cache-TTL must be a whole number of seconds between 1 and ${MAX_TTL_SECONDS}`);
+      throw new HttpError(
+        400,
+        'invalid_cache_ttl',
+        `X-Cache-TTL must be a whole number of seconds between 1 and ${MAX_TTL_SECONDS}`,
+      );
     }
     out.ttlSeconds = n;
   }

@@ -31,7 +31,12 @@ export interface CacheEntry<R = unknown> {
 
 export type LookupResult<R = unknown> =
   | ({ status: 'hit' } & CacheEntry<R>)
-  | { status: 'miss'; stale: (CacheEntry<R> & { expired: boolean }) | null; lease: 'acquired' | 'held' | null; lease_expires_at: string | null };
+  | {
+    status: 'miss';
+    stale: (CacheEntry<R> & { expired: boolean }) | null;
+    lease: 'acquired' | 'held' | null;
+    lease_expires_at: string | null;
+  };
 
 /** Where an answer lives and how fresh it must be. */
 export interface CacheTarget {

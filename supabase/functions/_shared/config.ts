@@ -5,7 +5,10 @@
 import { z } from 'zod';
 import { env } from './env.ts';
 
-export interface Price { input: number; output: number }
+export interface Price {
+  input: number;
+  output: number;
+}
 
 export const DEFAULT_PRICES: Record<string, Price> = {
   'gpt-4o-mini': { input: 0.15, output: 0.6 },
@@ -105,7 +108,9 @@ export function parseConfig(vars: Record<string, string | undefined>): FunctionC
   const input = Object.fromEntries(Object.keys(Schema.shape).map((k) => [k, blank(vars[k])]));
   const parsed = Schema.safeParse(input);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${String(i.path[0] ?? 'config')}${i.path.length > 1 ? '.' + i.path.slice(1).join('.') : ''}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) =>
+      `${String(i.path[0] ?? 'config')}${i.path.length > 1 ? '.' + i.path.slice(1).join('.') : ''}: ${i.message}`
+    );
     throw new ConfigError(`invalid function configuration:\n  ${lines.join('\n  ')}`);
   }
   const c = parsed.data;

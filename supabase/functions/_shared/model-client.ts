@@ -71,14 +71,27 @@ export function isCacheable(c: CompletionSummary): boolean {
 export function upstreamFailure(err: unknown): { status: number; code: string; message: string; retryAfter?: string } {
   if (err instanceof OpenAI.APIError && err.status) {
     if (err.status === 429) {
-      return { status: 503, code: 'model_rate_limited', message: 'The model provider is rate limiting; try again shortly', retryAfter: err.headers?.get?.('retry-after') ?? undefined };
+      return {
+        status: 503,
+        code: 'model_rate_limited',
+        message: 'The model provider is rate limiting; try again shortly',
+        retryAfter: err.headers?.get?.('retry-after') ?? undefined,
+      };
     }
-    if (err.status >= 500) return { status: 502, code: 'model_unavailable', message: `The model provider failed (${err.status})` };
+    if (err.status >= 500) {
+      return { status: 502, code: 'model_unavailable', message: `The model provider failed (${err.status})` };
+    }
     return { status: 502, code: 'model_rejected', message: `The model provider refused the request (${err.status})` };
   }
   if (err instanceof ModelDeadlineError || err instanceof OpenAI.APIUserAbortError) {
     return { status: 504, code: 'model_timeout', message: 'The model provider did not answer within the deadline' };
   }
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return { status: 504, code: 'model_timeout', message: 'The model provider timed out' };
-  return { status: 502, code: 'model_unavailable', message: 'The model provider could not be reached or answered malformed data' };
+  if (err instanceof OpenAI.APIConnectionTimeoutError) {
+    return { status: 504, code: 'model_timeout', message: 'The model provider timed out' };
+  }
+  return {
+    status: 502,
+    code: 'model_unavailable',
+    message: 'The model provider could not be reached or answered malformed data',
+  };
 }

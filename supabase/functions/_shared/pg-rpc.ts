@@ -82,7 +82,9 @@ export type ParamKind = 'json' | 'array' | 'other';
 /** A Postgres array literal ('{"a","b"}') of a JSON array's items, as PostgREST builds it. */
 function arrayText(items: unknown[]): string {
   const item = (x: unknown) =>
-    x === null ? 'NULL' : '"' + (typeof x === 'object' ? JSON.stringify(x) : String(x)).replace(/[\\"]/g, (c) => '\\' + c) + '"';
+    x === null
+      ? 'NULL'
+      : '"' + (typeof x === 'object' ? JSON.stringify(x) : String(x)).replace(/[\\"]/g, (c) => '\\' + c) + '"';
   return '{' + items.map(item).join(',') + '}';
 }
 
@@ -124,11 +126,13 @@ function paramKinds(fn: string): Promise<Record<string, ParamKind>[]> {
                    join pg_catalog.pg_type t on t.oid = a.oid order by a.n) as kinds
       from pg_catalog.pg_proc p
       where p.pronamespace = 'public'::regnamespace and p.proname = ${literal(fn)}`).simple()
-      .then((rows) => rows.map((r) => {
-        const names = parseTextArray(r.names as string | string[] | null);
-        const kinds = parseTextArray(r.kinds as string | string[]);
-        return Object.fromEntries(names.map((n, i) => [n, kinds[i] as ParamKind]));
-      }));
+      .then((rows) =>
+        rows.map((r) => {
+          const names = parseTextArray(r.names as string | string[] | null);
+          const kinds = parseTextArray(r.kinds as string | string[]);
+          return Object.fromEntries(names.map((n, i) => [n, kinds[i] as ParamKind]));
+        })
+      );
     signatures.set(fn, found);
     found.catch(() => signatures.delete(fn));
   }
@@ -184,12 +188,14 @@ async function resolveIdentity(token: string | undefined): Promise<DbIdentity | 
     } catch { /* sb_secret_… */ }
     return { role: 'service_role', claims: JSON.stringify({ ...claims, role: 'service_role' }) };
   }
-  if (isOpaqueApiKey(token)) return apiKeyRole(token) === 'anon' ? { role: 'anon', claims: JSON.stringify({ role: 'anon' }) } : null;
+  if (isOpaqueApiKey(token)) {
+    return apiKeyRole(token) === 'anon' ? { role: 'anon', claims: JSON.stringify({ role: 'anon' }) } : null;
+  }
   // Any other token is verified as PostgREST would; what cannot be verified here goes over REST.
   const secret = env('SUPABASE_JWT_SECRET');
   if (!secret) return null;
   try {
-    const { payload } = await jwtVerify(token, (hsKey ??= new TextEncoder().encode(secret)), { algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, hsKey ??= new TextEncoder().encode(secret), { algorithms: ['HS256'] });
     const role = typeof payload.role === 'string' ? payload.role : 'anon';
     if (!API_ROLES.has(role)) return null;
     return { role, claims: JSON.stringify({ ...payload, role }) };
@@ -226,14 +232,22 @@ function isPostgresError(e: unknown): e is { code: string; message: string; seve
  * Runs one RPC over the pool. SQL errors keep their SQLSTATE; connection failures get no code
  * (like a failed fetch in supabase-js); an exceeded deadline gets code TIMEOUT.
  */
-export async function pgRpc(identity: DbIdentity, fn: string, args: Record<string, unknown>, timeoutMs: number): Promise<RpcOutcome> {
+export async function pgRpc(
+  identity: DbIdentity,
+  fn: string,
+  args: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<RpcOutcome> {
   let text: string;
   try {
     const kinds = IDENT.test(fn) ? await kindsFor(fn, args) : {};
     text = setupSql(identity, timeoutMs) + ';\n' + callSql(fn, args, kinds);
   } catch (e) {
     if (e instanceof InputError) return { data: null, error: { code: e.code, message: e.message } };
-    return { data: null, error: { code: isPostgresError(e) ? e.code : '', message: (e as Error).message ?? String(e) } };
+    return {
+      data: null,
+      error: { code: isPostgresError(e) ? e.code : '', message: (e as Error).message ?? String(e) },
+    };
   }
   const query = sql().unsafe(text).simple();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -253,7 +267,9 @@ export async function pgRpc(identity: DbIdentity, fn: string, args: Record<strin
     if (column && NUMERIC_OIDS.has(column.type) && value !== null) return { data: Number(value), error: null };
     return { data: value ?? null, error: null };
   } catch (e) {
-    if ((e as { timeout?: boolean }).timeout) return { data: null, error: { code: 'TIMEOUT', message: (e as Error).message } };
+    if ((e as { timeout?: boolean }).timeout) {
+      return { data: null, error: { code: 'TIMEOUT', message: (e as Error).message } };
+    }
     if (isPostgresError(e) && e.severity !== 'FATAL' && e.severity !== 'PANIC') {
       // statement_timeout, as the REST path would report it.
       return { data: null, error: { code: e.code, message: e.message } };

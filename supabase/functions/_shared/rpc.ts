@@ -43,7 +43,9 @@ export function configuredTransport(): DbTransport {
     if (!directDbUrl()) throw new Error('AI_CACHE_DB_TRANSPORT=postgres needs SUPABASE_DB_URL or AI_CACHE_DB_URL');
     return 'postgres';
   }
-  if (mode !== 'auto') throw new Error(`AI_CACHE_DB_TRANSPORT must be postgres, rest or auto, got ${JSON.stringify(mode)}`);
+  if (mode !== 'auto') {
+    throw new Error(`AI_CACHE_DB_TRANSPORT must be postgres, rest or auto, got ${JSON.stringify(mode)}`);
+  }
   return directDbUrl() ? 'postgres' : 'rest';
 }
 
@@ -68,8 +70,13 @@ async function send(db: SupabaseClient, fn: string, args: Record<string, unknown
 }
 
 /** `attempts` > 1 only for calls that are safe to repeat (reads, idempotent upserts). */
-export async function callRpc<T>(db: SupabaseClient, fn: string, args: Record<string, unknown>, attempts = 1): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function callRpc<T>(
+  db: SupabaseClient,
+  fn: string,
+  args: Record<string, unknown>,
+  attempts = 1,
+): Promise<T> {
+  for (let attempt = 1;; attempt++) {
     const started = performance.now();
     const [{ data, error }, via] = await send(db, fn, args);
     recordDbCall(via, performance.now() - started);

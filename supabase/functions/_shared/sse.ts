@@ -19,7 +19,12 @@ export interface ChunkMeta {
   created: number;
 }
 
-export function chunk(meta: ChunkMeta, delta: Record<string, unknown>, finishReason: string | null = null, extra: Record<string, unknown> = {}) {
+export function chunk(
+  meta: ChunkMeta,
+  delta: Record<string, unknown>,
+  finishReason: string | null = null,
+  extra: Record<string, unknown> = {},
+) {
   return sseData({
     id: meta.id,
     object: 'chat.completion.chunk',
@@ -31,7 +36,15 @@ export function chunk(meta: ChunkMeta, delta: Record<string, unknown>, finishRea
 }
 
 export function usageChunk(meta: ChunkMeta, usage: unknown, extra: Record<string, unknown> = {}) {
-  return sseData({ id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model, choices: [], usage, ...extra });
+  return sseData({
+    id: meta.id,
+    object: 'chat.completion.chunk',
+    created: meta.created,
+    model: meta.model,
+    choices: [],
+    usage,
+    ...extra,
+  });
 }
 
 /** Splits a stored answer into word-sized deltas so a cached answer replays like a live one. */

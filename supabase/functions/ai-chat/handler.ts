@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { requireUser } from '../_shared/auth.ts';
 import { readJson } from '../_shared/body.ts';
-import { leadOrFollow, lookupArgs, type CacheTarget, type LookupResult } from '../_shared/cache.ts';
+import { type CacheTarget, leadOrFollow, lookupArgs, type LookupResult } from '../_shared/cache.ts';
 import { parseCacheControls } from '../_shared/cache-control.ts';
 import { chatCacheKey } from '../_shared/cache-key.ts';
 import { preflight } from '../_shared/cors.ts';
@@ -18,11 +18,17 @@ import { callRpc } from '../_shared/rpc.ts';
 import { ServerTiming } from '../_shared/server-timing.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import { userText } from '../_shared/text.ts';
-import { idempotencyFrom, releaseClaim, type IdempotencyArgs } from './idempotency.ts';
-import { CONTEXT_TYPES, SYSTEM_PROMPTS, type ContextType } from './prompts.ts';
+import { type IdempotencyArgs, idempotencyFrom, releaseClaim } from './idempotency.ts';
+import { CONTEXT_TYPES, type ContextType, SYSTEM_PROMPTS } from './prompts.ts';
 import { streamFromModel } from './stream.ts';
 import {
-  answerFromEntry, answerFromModel, replayTurn, type ChatMessage, type ChatResult, type StoredTurn, type Turn,
+  answerFromEntry,
+  answerFromModel,
+  type ChatMessage,
+  type ChatResult,
+  replayTurn,
+  type StoredTurn,
+  type Turn,
 } from './turn.ts';
 
 const MAX_BODY_BYTES = intEnv('AI_CHAT_MAX_BODY_BYTES', 64 * 1024);
@@ -31,12 +37,16 @@ const HISTORY_LIMIT = intEnv('AI_CHAT_HISTORY_LIMIT', 20);
 const LEASE_MS = intEnv('AI_CACHE_LEASE_MS', 30_000);
 /** How long an Idempotency-Key claim blocks duplicates if its request dies: the platform's 150 s request limit. */
 const CLAIM_MS = 150_000;
-const ALLOWED_MODELS = (env('AI_ALLOWED_MODELS') ?? 'gpt-4o-mini,gpt-4o,gpt-4.1,gpt-4.1-mini,gpt-4.1-nano').split(',').map((m) => m.trim());
+const ALLOWED_MODELS = (env('AI_ALLOWED_MODELS') ?? 'gpt-4o-mini,gpt-4o,gpt-4.1,gpt-4.1-mini,gpt-4.1-nano').split(',')
+  .map((m) => m.trim());
 
 const Body = z.strictObject({
   company_id: z.guid(),
   conversation_id: z.guid().nullish(),
-  message: userText().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`),
+  message: userText().trim().min(1, 'must not be empty').max(
+    MAX_MESSAGE_CHARS,
+    `must be at most ${MAX_MESSAGE_CHARS} characters`,
+  ),
   context_type: z.enum(CONTEXT_TYPES).optional(),
   model: z.string().optional(),
   stream: z.boolean().optional(),
@@ -63,17 +73,25 @@ async function chat(req: Request): Promise<Response> {
   let history: ChatMessage[] = [];
   let contextType: ContextType = body.context_type ?? 'general';
   if (body.conversation_id) {
-    const h = await callRpc<{ conversation: { context_type: ContextType }; messages: ChatMessage[] }>(db, 'chat_history', {
-      p_user_id: caller.userId,
-      p_company_id: body.company_id,
-      p_conversation_id: body.conversation_id,
-      p_limit: HISTORY_LIMIT,
-    }, 2);
+    const h = await callRpc<{ conversation: { context_type: ContextType }; messages: ChatMessage[] }>(
+      db,
+      'chat_history',
+      {
+        p_user_id: caller.userId,
+        p_company_id: body.company_id,
+        p_conversation_id: body.conversation_id,
+        p_limit: HISTORY_LIMIT,
+      },
+      2,
+    );
     history = h.messages.filter((m) => m.role === 'user' || m.role === 'assistant');
     contextType = h.conversation.context_type;
   }
   const prompt = SYSTEM_PROMPTS[contextType];
-  const messages: ChatMessage[] = [{ role: 'system', content: prompt.text }, ...history, { role: 'user', content: body.message }];
+  const messages: ChatMessage[] = [{ role: 'system', content: prompt.text }, ...history, {
+    role: 'user',
+    content: body.message,
+  }];
   const { key, canonical } = await chatCacheKey({
     cacheType: 'chat',
     scope: body.company_id,
@@ -129,7 +147,9 @@ async function chat(req: Request): Promise<Response> {
     });
   }
   try {
-    const next = await leadOrFollow<ChatResult>(db, target, lookup, deadline, { 'x-conversation-id': turn.conversationId });
+    const next = await leadOrFollow<ChatResult>(db, target, lookup, deadline, {
+      'x-conversation-id': turn.conversationId,
+    });
     if ('entry' in next) return await answerFromEntry(turn, next.entry, next.status, null, wantsStream);
     const stale = lookup?.status === 'miss' ? lookup.stale : null;
     // streamFromModel settles the lease itself, when its stream ends.
@@ -158,19 +178,26 @@ interface StartedTurn {
  * chat_turn, waiting while an identical request holding the same Idempotency-Key is still
  * being answered (it then replays that turn, or runs itself if that request failed).
  */
-async function startTurn(args: Record<string, unknown> & { p_idempotency: IdempotencyArgs | null }): Promise<StartedTurn> {
+async function startTurn(
+  args: Record<string, unknown> & { p_idempotency: IdempotencyArgs | null },
+): Promise<StartedTurn> {
   const db = serviceClient();
   const end = Date.now() + LEASE_MS + 5_000;
-  for (let delay = 10; ; delay = Math.min(Math.ceil(delay * 1.6), 250)) {
+  for (let delay = 10;; delay = Math.min(Math.ceil(delay * 1.6), 250)) {
     const started = await callRpc<StartedTurn>(db, 'chat_turn', args);
     if (started.idempotency === 'mismatch') {
       throw new HttpError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request');
     }
     if (started.idempotency !== 'in_progress') return started;
     if (Date.now() + delay > end) {
-      throw new HttpError(409, 'idempotency_in_progress', 'A request with this Idempotency-Key is still being answered; retry shortly', {
-        'retry-after': '5',
-      });
+      throw new HttpError(
+        409,
+        'idempotency_in_progress',
+        'A request with this Idempotency-Key is still being answered; retry shortly',
+        {
+          'retry-after': '5',
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, delay));
   }

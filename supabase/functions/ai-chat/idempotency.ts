@@ -30,7 +30,11 @@ export interface TurnRequest {
   model: string;
 }
 
-export async function idempotencyFrom(headers: Headers, request: TurnRequest, claimMs: number): Promise<IdempotencyArgs | null> {
+export async function idempotencyFrom(
+  headers: Headers,
+  request: TurnRequest,
+  claimMs: number,
+): Promise<IdempotencyArgs | null> {
   const key = headers.get('idempotency-key');
   if (key === null) return null;
   if (!KEY.test(key)) {
@@ -47,7 +51,12 @@ export async function idempotencyFrom(headers: Headers, request: TurnRequest, cl
 }
 
 /** Gives the key back after a failed turn so a retry runs normally. Never throws: the claim expires anyway. */
-export async function releaseClaim(db: SupabaseClient, userId: string, companyId: string, idem: IdempotencyArgs | null): Promise<void> {
+export async function releaseClaim(
+  db: SupabaseClient,
+  userId: string,
+  companyId: string,
+  idem: IdempotencyArgs | null,
+): Promise<void> {
   if (!idem) return;
   try {
     await callRpc(db, 'chat_turn_release', { p_user_id: userId, p_company_id: companyId, p_idempotency: idem }, 2);

@@ -1,8 +1,16 @@
 // ai-chat with `stream: true`: the model's answer as OpenAI-style SSE, stored once complete.
 import type { CacheEntry, CacheStatus, Lease } from '../_shared/cache.ts';
 import { modelClient, upstreamFailure, withinDeadline } from '../_shared/model-client.ts';
-import { chunk, SSE_DONE, sseData, sseHeaders, usageChunk, type ChunkMeta } from '../_shared/sse.ts';
-import { abandonTurn, completeTurn, headersFor, onModelFailure, type ChatResult, type Turn, type Usage } from './turn.ts';
+import { chunk, type ChunkMeta, SSE_DONE, sseData, sseHeaders, usageChunk } from '../_shared/sse.ts';
+import {
+  abandonTurn,
+  type ChatResult,
+  completeTurn,
+  headersFor,
+  onModelFailure,
+  type Turn,
+  type Usage,
+} from './turn.ts';
 
 /**
  * Streams the model's answer as it comes. The final chunk and [DONE] are sent only once the
@@ -11,7 +19,11 @@ import { abandonTurn, completeTurn, headersFor, onModelFailure, type ChatResult,
  * with its answer); its lease and Idempotency-Key claim are given back. Owns the lease from
  * here on: it is renewed while the stream runs and settled when the stream ends, however it ends.
  */
-export async function streamFromModel(turn: Turn, lease: Lease, stale: CacheEntry<ChatResult> | null): Promise<Response> {
+export async function streamFromModel(
+  turn: Turn,
+  lease: Lease,
+  stale: CacheEntry<ChatResult> | null,
+): Promise<Response> {
   let handedOff = false;
   try {
     const res = await startStream(turn, lease, stale);
@@ -22,21 +34,30 @@ export async function streamFromModel(turn: Turn, lease: Lease, stale: CacheEntr
   }
 }
 
-async function startStream(turn: Turn, lease: Lease, stale: CacheEntry<ChatResult> | null): Promise<{ response: Response; streaming: boolean }> {
+async function startStream(
+  turn: Turn,
+  lease: Lease,
+  stale: CacheEntry<ChatResult> | null,
+): Promise<{ response: Response; streaming: boolean }> {
   let upstream;
   try {
-    upstream = await withinDeadline(turn.deadline, (opts) => modelClient().chat.completions.create({
-      model: turn.model,
-      messages: turn.messages,
-      stream: true,
-      stream_options: { include_usage: true },
-    }, opts));
+    upstream = await withinDeadline(turn.deadline, (opts) =>
+      modelClient().chat.completions.create({
+        model: turn.model,
+        messages: turn.messages,
+        stream: true,
+        stream_options: { include_usage: true },
+      }, opts));
   } catch (err) {
     return { response: await onModelFailure(turn, lease, stale, err, true), streaming: false };
   }
   const source = upstream;
   const status: CacheStatus = turn.useCache ? 'MISS' : 'BYPASS';
-  const meta: ChunkMeta = { id: `chatcmpl-${crypto.randomUUID()}`, model: turn.model, created: Math.floor(Date.now() / 1000) };
+  const meta: ChunkMeta = {
+    id: `chatcmpl-${crypto.randomUUID()}`,
+    model: turn.model,
+    created: Math.floor(Date.now() / 1000),
+  };
   let aborted = false;
   const body = new ReadableStream<Uint8Array>({
     async start(c) {
@@ -51,7 +72,10 @@ async function startStream(turn: Turn, lease: Lease, stale: CacheEntry<ChatResul
       source.controller.abort();
     },
   });
-  return { response: new Response(body, { status: 200, headers: sseHeaders(headersFor(turn, status, 0)) }), streaming: true };
+  return {
+    response: new Response(body, { status: 200, headers: sseHeaders(headersFor(turn, status, 0)) }),
+    streaming: true,
+  };
 
   async function pump(c: ReadableStreamDefaultController<Uint8Array>) {
     let content = '';
@@ -82,7 +106,9 @@ async function startStream(turn: Turn, lease: Lease, stale: CacheEntry<ChatResul
       await abandonTurn(turn, lease, !aborted);
       if (aborted) return;
       const f = upstreamFailure(err);
-      c.enqueue(sseData({ error: { code: 'model_stream_failed', message: `${f.message}; the partial answer was not kept` } }));
+      c.enqueue(
+        sseData({ error: { code: 'model_stream_failed', message: `${f.message}; the partial answer was not kept` } }),
+      );
       c.close();
       return;
     }
@@ -92,13 +118,28 @@ async function startStream(turn: Turn, lease: Lease, stale: CacheEntry<ChatResul
     }
     if (!finishReason) {
       await abandonTurn(turn, lease, true);
-      c.enqueue(sseData({ error: { code: 'model_stream_failed', message: 'The model stream ended early; the partial answer was not kept' } }));
+      c.enqueue(
+        sseData({
+          error: {
+            code: 'model_stream_failed',
+            message: 'The model stream ended early; the partial answer was not kept',
+          },
+        }),
+      );
       c.close();
       return;
     }
     const finalUsage = usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
     // Never throws: an answer that could not be stored still ends normally, flagged.
-    const { messageId, storeFailed } = await completeTurn(turn, lease, content, finishReason, refusal || null, finalUsage, servedModel);
+    const { messageId, storeFailed } = await completeTurn(
+      turn,
+      lease,
+      content,
+      finishReason,
+      refusal || null,
+      finalUsage,
+      servedModel,
+    );
     c.enqueue(chunk(meta, {}, finishReason));
     c.enqueue(usageChunk(meta, finalUsage, {
       conversation_id: turn.conversationId,

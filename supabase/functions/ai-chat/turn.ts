@@ -2,7 +2,15 @@
 // model, or replaying a stored turn (Idempotency-Key). A turn is written with its outcome: the
 // user message and the assistant message are stored together, with the entry, in one round
 // trip once the answer exists; a failed turn writes nothing (no orphan question).
-import { type Lease, type Spend, STORE_FAILED, storeArgs, type CacheEntry, type CacheStatus, type CacheTarget } from '../_shared/cache.ts';
+import {
+  type CacheEntry,
+  type CacheStatus,
+  type CacheTarget,
+  type Lease,
+  type Spend,
+  STORE_FAILED,
+  storeArgs,
+} from '../_shared/cache.ts';
 import type { CacheControls } from '../_shared/cache-control.ts';
 import type { Deadline } from '../_shared/deadline.ts';
 import { CACHE_KEY_VERSION } from '../_shared/cache-key.ts';
@@ -12,9 +20,9 @@ import { isCacheable, modelClient, upstreamFailure, withinDeadline } from '../_s
 import { costUsd } from '../_shared/pricing.ts';
 import { callRpc } from '../_shared/rpc.ts';
 import type { ServerTiming } from '../_shared/server-timing.ts';
-import { chunk, SSE_DONE, sseHeaders, splitForReplay, usageChunk, type ChunkMeta } from '../_shared/sse.ts';
+import { chunk, type ChunkMeta, splitForReplay, SSE_DONE, sseHeaders, usageChunk } from '../_shared/sse.ts';
 import { serviceClient } from '../_shared/supabase.ts';
-import { releaseClaim, type IdempotencyArgs } from './idempotency.ts';
+import { type IdempotencyArgs, releaseClaim } from './idempotency.ts';
 
 const TTL_SECONDS = intEnv('AI_CACHE_TTL_SECONDS', 7 * 24 * 3600);
 const STORE_PROMPTS = env('AI_CACHE_STORE_PROMPTS') !== 'false';
@@ -102,7 +110,12 @@ export async function answerFromEntry(
       p_tokens_used: 0,
       p_model: entry.model,
       p_from_cache: true,
-      p_metadata: { cache: status, cache_id: entry.id, age_seconds: entry.age_seconds, tokens_saved: entry.total_tokens },
+      p_metadata: {
+        cache: status,
+        cache_id: entry.id,
+        age_seconds: entry.age_seconds,
+        tokens_saved: entry.total_tokens,
+      },
       p_response: { model: entry.model, usage, from_cache: true, cache: status },
     });
   }
@@ -131,13 +144,20 @@ export function replayTurn(turn: Turn, stored: StoredTurn, wantsStream: boolean)
     finishReason: 'stop',
     ageSeconds: 0,
   };
-  return respond({ ...turn, conversationId: stored.conversation_id }, answer, wantsStream, { 'idempotent-replayed': 'true' });
+  return respond({ ...turn, conversationId: stored.conversation_id }, answer, wantsStream, {
+    'idempotent-replayed': 'true',
+  });
 }
 
 /** An answer as JSON, or replayed as an OpenAI-style stream. */
 function respond(turn: Turn, a: TurnAnswer, wantsStream: boolean, extraHeaders: Record<string, string> = {}): Response {
   const headers = { ...headersFor(turn, a.status, a.ageSeconds), ...extraHeaders };
-  const tail = { conversation_id: turn.conversationId, message_id: a.messageId, from_cache: a.fromCache, cache: a.status };
+  const tail = {
+    conversation_id: turn.conversationId,
+    message_id: a.messageId,
+    from_cache: a.fromCache,
+    cache: a.status,
+  };
   if (!wantsStream) {
     return jsonResponse({ ...tail, message: a.content, model: a.model, usage: a.usage }, 200, headers);
   }
@@ -190,9 +210,17 @@ function storedRequest(turn: Turn): Record<string, unknown> | null {
 }
 
 /** The model failed: serve the expired entry if one exists (STALE), else a clear 5xx. */
-export async function onModelFailure(turn: Turn, lease: Lease, stale: CacheEntry<ChatResult> | null, err: unknown, wantsStream: boolean): Promise<Response> {
+export async function onModelFailure(
+  turn: Turn,
+  lease: Lease,
+  stale: CacheEntry<ChatResult> | null,
+  err: unknown,
+  wantsStream: boolean,
+): Promise<Response> {
   await lease.release(true);
-  if (!stale || turn.controls.noStore) await releaseClaim(serviceClient(), turn.userId, turn.companyId, turn.idempotency);
+  if (!stale || turn.controls.noStore) {
+    await releaseClaim(serviceClient(), turn.userId, turn.companyId, turn.idempotency);
+  }
   if (stale && !turn.controls.noStore) return answerFromEntry(turn, stale, 'STALE', null, wantsStream);
   const f = upstreamFailure(err);
   throw new HttpError(f.status, f.code, f.message, {
@@ -209,18 +237,37 @@ export async function onModelFailure(turn: Turn, lease: Lease, stale: CacheEntry
  * (lease.unstored), the turn is stored without the entry, and the answer goes out flagged
  * (`storeFailed`). Never throws.
  */
-export async function completeTurn(turn: Turn, lease: Lease, content: string, finishReason: string | null, refusal: string | null, usage: Usage, servedModel: string) {
+export async function completeTurn(
+  turn: Turn,
+  lease: Lease,
+  content: string,
+  finishReason: string | null,
+  refusal: string | null,
+  usage: Usage,
+  servedModel: string,
+) {
   const cacheable = !turn.controls.noStore && isCacheable({ content, finishReason, refusal, toolCalls: null });
   const cost = costUsd(turn.model, usage.prompt_tokens, usage.completion_tokens);
   const spend: Spend = { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, costUsd: cost };
-  const result: ChatResult = { message: { role: 'assistant', content }, finish_reason: finishReason ?? 'stop', model: servedModel, usage };
+  const result: ChatResult = {
+    message: { role: 'assistant', content },
+    finish_reason: finishReason ?? 'stop',
+    model: servedModel,
+    usage,
+  };
   const status: CacheStatus = turn.useCache ? 'MISS' : 'BYPASS';
   const message = {
     p_content: refusal ?? content,
     p_tokens_used: usage.total_tokens,
     p_model: servedModel,
     p_from_cache: false,
-    p_metadata: { cache: status, cost_usd: cost, finish_reason: finishReason, ...(refusal ? { refusal: true } : {}), cached: cacheable },
+    p_metadata: {
+      cache: status,
+      cost_usd: cost,
+      finish_reason: finishReason,
+      ...(refusal ? { refusal: true } : {}),
+      cached: cacheable,
+    },
     p_response: { model: servedModel, usage, from_cache: false, cache: status },
   };
   try {
@@ -236,9 +283,12 @@ export async function completeTurn(turn: Turn, lease: Lease, content: string, fi
           keyVersion: CACHE_KEY_VERSION,
         })
         : null,
-      p_uncached_call: cacheable
-        ? null
-        : { cache_type: turn.target.type, prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, cost_usd: cost },
+      p_uncached_call: cacheable ? null : {
+        cache_type: turn.target.type,
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        cost_usd: cost,
+      },
     });
     // cache_store released the lease with the entry; an answer we refuse to cache releases it here.
     if (cacheable) lease.stored();
@@ -262,10 +312,17 @@ export async function completeTurn(turn: Turn, lease: Lease, content: string, fi
   }
 }
 
-export async function answerFromModel(turn: Turn, lease: Lease, stale: CacheEntry<ChatResult> | null): Promise<Response> {
+export async function answerFromModel(
+  turn: Turn,
+  lease: Lease,
+  stale: CacheEntry<ChatResult> | null,
+): Promise<Response> {
   let completion;
   try {
-    completion = await withinDeadline(turn.deadline, (opts) => modelClient().chat.completions.create({ model: turn.model, messages: turn.messages }, opts));
+    completion = await withinDeadline(
+      turn.deadline,
+      (opts) => modelClient().chat.completions.create({ model: turn.model, messages: turn.messages }, opts),
+    );
   } catch (err) {
     return onModelFailure(turn, lease, stale, err, false);
   }
@@ -278,10 +335,26 @@ export async function answerFromModel(turn: Turn, lease: Lease, stale: CacheEntr
     completion_tokens: completion.usage?.completion_tokens ?? 0,
     total_tokens: completion.usage?.total_tokens ?? 0,
   };
-  const { messageId, status, storeFailed } = await completeTurn(turn, lease, content, choice?.finish_reason ?? null, refusal, usage, completion.model);
+  const { messageId, status, storeFailed } = await completeTurn(
+    turn,
+    lease,
+    content,
+    choice?.finish_reason ?? null,
+    refusal,
+    usage,
+    completion.model,
+  );
   turn.timing.mark('store');
   return jsonResponse(
-    { conversation_id: turn.conversationId, message_id: messageId, message: refusal ?? content, from_cache: false, cache: status, model: completion.model, usage },
+    {
+      conversation_id: turn.conversationId,
+      message_id: messageId,
+      message: refusal ?? content,
+      from_cache: false,
+      cache: status,
+      model: completion.model,
+      usage,
+    },
     200,
     { ...headersFor(turn, status, 0), ...(storeFailed ? STORE_FAILED : {}) },
   );

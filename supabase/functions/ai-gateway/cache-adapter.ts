@@ -68,7 +68,12 @@ export function gatewayLookup<R>(
 }
 
 /** The shared protocol's target for the scope the policy chose. */
-export function targetFor(policy: Policy, keys: ScopedKeys, controls: CacheControls, leaseOwner: string | null): CacheTarget {
+export function targetFor(
+  policy: Policy,
+  keys: ScopedKeys,
+  controls: CacheControls,
+  leaseOwner: string | null,
+): CacheTarget {
   return {
     companyId: policy.company_id,
     key: policy.company_id === null ? keys.global : keys.company,
@@ -109,7 +114,13 @@ export interface StoreItem {
 }
 
 /** Stores the entries one upstream call produced through cache_store, in one round trip (idempotent upserts: retried once). */
-export function storeMany(db: SupabaseClient, policy: Policy, model: string, items: StoreItem[], ttlSeconds: number): Promise<number> {
+export function storeMany(
+  db: SupabaseClient,
+  policy: Policy,
+  model: string,
+  items: StoreItem[],
+  ttlSeconds: number,
+): Promise<number> {
   return callRpc(db, 'cache_store_many', {
     p_company_id: policy.company_id,
     p_cache_type: policy.cache_type,

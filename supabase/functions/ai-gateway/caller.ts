@@ -19,7 +19,11 @@ const CACHE_TYPE = /^[a-z][a-z0-9_]{0,62}$/;
 export async function requireCaller(req: Request): Promise<{ role: string; userId: string | null }> {
   const caller = await verifyCaller(req);
   if (caller.role !== 'service_role' && !caller.userId) {
-    throw new HttpError(401, 'invalid_api_key', 'Use a signed-in user\'s access token (or the service role key) as the API key');
+    throw new HttpError(
+      401,
+      'invalid_api_key',
+      "Use a signed-in user's access token (or the service role key) as the API key",
+    );
   }
   return caller;
 }
@@ -30,10 +34,20 @@ export async function resolveCaller(req: Request, defaultCacheType: string): Pro
   if (!rawCompany && caller.role !== 'service_role') {
     throw new HttpError(400, 'missing_company_id', 'X-Company-Id is required: name the company this call is for');
   }
-  if (rawCompany && !UUID.test(rawCompany)) throw new HttpError(400, 'invalid_company_id', 'X-Company-Id must be a UUID');
+  if (rawCompany && !UUID.test(rawCompany)) {
+    throw new HttpError(400, 'invalid_company_id', 'X-Company-Id must be a UUID');
+  }
   const cacheType = req.headers.get('x-cache-type')?.trim() || defaultCacheType;
   if (!CACHE_TYPE.test(cacheType)) {
-    throw new HttpError(400, 'invalid_cache_type', 'X-Cache-Type must be lower-case letters, digits and _ (starting with a letter, at most 63)');
+    throw new HttpError(
+      400,
+      'invalid_cache_type',
+      'X-Cache-Type must be lower-case letters, digits and _ (starting with a letter, at most 63)',
+    );
   }
-  return { userId: caller.role === 'service_role' ? null : caller.userId, companyId: rawCompany?.toLowerCase() ?? null, cacheType };
+  return {
+    userId: caller.role === 'service_role' ? null : caller.userId,
+    companyId: rawCompany?.toLowerCase() ?? null,
+    cacheType,
+  };
 }

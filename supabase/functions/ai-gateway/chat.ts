@@ -8,8 +8,8 @@ import {
   type CacheEntry,
   type CacheStatus,
   type CacheTarget,
-  type Lease,
   leadOrFollow,
+  type Lease,
   type Spend,
   store,
   STORE_FAILED,
@@ -63,7 +63,12 @@ export function parseChatBody(raw: unknown): ChatBody {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const param = issue.path.length ? issue.path.join('.') : null;
-    throw new OpenAIError(400, { message: param ? `${param}: ${issue.message}` : issue.message, type: 'invalid_request_error', param, code: null });
+    throw new OpenAIError(400, {
+      message: param ? `${param}: ${issue.message}` : issue.message,
+      type: 'invalid_request_error',
+      param,
+      code: null,
+    });
   }
   return parsed.data;
 }
@@ -118,7 +123,10 @@ function headers(status: CacheStatus, ageSeconds: number): Record<string, string
 function fromEntry(ctx: Ctx, entry: CacheEntry<StoredCompletion>, status: CacheStatus): Response {
   const text = entry.cached_result.body;
   if (!ctx.stream) {
-    return new Response(text, { status: 200, headers: { ...corsHeaders, 'content-type': 'application/json', ...headers(status, entry.age_seconds) } });
+    return new Response(text, {
+      status: 200,
+      headers: { ...corsHeaders, 'content-type': 'application/json', ...headers(status, entry.age_seconds) },
+    });
   }
   const chunks = completionToChunks(JSON.parse(text), ctx.includeUsage);
   const payload = chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
@@ -128,7 +136,9 @@ function fromEntry(ctx: Ctx, entry: CacheEntry<StoredCompletion>, status: CacheS
 function upstreamParams(ctx: Ctx, stream: boolean): Record<string, unknown> {
   const { stream: _s, stream_options: _o, ...rest } = ctx.body;
   // The usage of a streamed answer is what gets stored: always asked for, passed on only when wanted.
-  return stream ? { ...rest, stream: true, stream_options: { ...(ctx.body.stream_options ?? {}), include_usage: true } } : rest;
+  return stream
+    ? { ...rest, stream: true, stream_options: { ...(ctx.body.stream_options ?? {}), include_usage: true } }
+    : rest;
 }
 
 /** Only complete, genuine answers are replayed: every choice must be (the shared rule per choice). */
@@ -146,7 +156,12 @@ function cacheable(completion: Record<string, unknown>): boolean {
 }
 
 /** Upstream failed: the lease goes back (counted as an error), then STALE when allowed, else the upstream's error. */
-async function onFailure(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredCompletion> | null, err: unknown): Promise<Response> {
+async function onFailure(
+  ctx: Ctx,
+  lease: Lease,
+  stale: CacheEntry<StoredCompletion> | null,
+  err: unknown,
+): Promise<Response> {
   await lease.release(true);
   if (stale && ctx.use.read) return fromEntry(ctx, stale, 'STALE');
   const e = upstreamError(err);
@@ -159,7 +174,12 @@ async function onFailure(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredComplet
  * as an uncached upstream call. Failing to store never costs the caller the answer: its spend
  * is recorded and the answer goes out flagged (the returned headers: X-Cache-Warning).
  */
-async function keep(ctx: Ctx, lease: Lease, completion: Record<string, unknown>, text: string): Promise<Record<string, string>> {
+async function keep(
+  ctx: Ctx,
+  lease: Lease,
+  completion: Record<string, unknown>,
+  text: string,
+): Promise<Record<string, string>> {
   const usage = (completion.usage ?? {}) as { prompt_tokens?: number; completion_tokens?: number };
   const model = typeof completion.model === 'string' ? completion.model : ctx.body.model;
   const spend: Spend = {
@@ -199,7 +219,12 @@ async function fromModel(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredComplet
   const warning = await keep(ctx, lease, answer.json, answer.text);
   return new Response(answer.text, {
     status: 200,
-    headers: { ...corsHeaders, 'content-type': 'application/json', ...headers(ctx.use.read ? 'MISS' : 'BYPASS', 0), ...warning },
+    headers: {
+      ...corsHeaders,
+      'content-type': 'application/json',
+      ...headers(ctx.use.read ? 'MISS' : 'BYPASS', 0),
+      ...warning,
+    },
   });
 }
 
@@ -216,8 +241,7 @@ async function streamFromModel(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredC
   try {
     upstream = await withinDeadline(ctx.deadline, (opts) =>
       // deno-lint-ignore no-explicit-any
-      modelClient().chat.completions.create(upstreamParams(ctx, true) as any, opts)
-    ) as unknown as typeof upstream;
+      modelClient().chat.completions.create(upstreamParams(ctx, true) as any, opts)) as unknown as typeof upstream;
   } catch (err) {
     try {
       return await onFailure(ctx, lease, stale, err);
@@ -264,13 +288,24 @@ async function streamFromModel(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredC
     if (aborted) return;
     if (!assembler.complete) {
       await lease.release(true);
-      c.enqueue(sseData({ error: { message: 'The model stream ended early; the partial answer was not kept', type: 'server_error', param: null, code: 'model_stream_failed' } }));
+      c.enqueue(
+        sseData({
+          error: {
+            message: 'The model stream ended early; the partial answer was not kept',
+            type: 'server_error',
+            param: null,
+            code: 'model_stream_failed',
+          },
+        }),
+      );
       c.close();
       return;
     }
     const completion = assembler.completion();
     const warning = await keep(ctx, lease, completion, JSON.stringify(completion));
-    if (warning['x-cache-warning']) c.enqueue(new TextEncoder().encode(`: x-cache-warning: ${warning['x-cache-warning']}\n\n`));
+    if (warning['x-cache-warning']) {
+      c.enqueue(new TextEncoder().encode(`: x-cache-warning: ${warning['x-cache-warning']}\n\n`));
+    }
     c.enqueue(SSE_DONE);
     c.close();
   }

@@ -34,7 +34,15 @@ export class CompletionAssembler {
       const index = Number(c.index ?? 0);
       let acc = this.choices.get(index);
       if (!acc) {
-        acc = { index, role: 'assistant', content: null, refusal: null, toolCalls: [], logprobs: null, finishReason: null };
+        acc = {
+          index,
+          role: 'assistant',
+          content: null,
+          refusal: null,
+          toolCalls: [],
+          logprobs: null,
+          finishReason: null,
+        };
         this.choices.set(index, acc);
       }
       const delta = (c.delta ?? {}) as Json;
@@ -62,7 +70,8 @@ export class CompletionAssembler {
 
   /** Every choice has finished (a stream cut short never completes). */
   get complete(): boolean {
-    return this.head !== null && this.choices.size > 0 && [...this.choices.values()].every((c) => c.finishReason !== null);
+    return this.head !== null && this.choices.size > 0 &&
+      [...this.choices.values()].every((c) => c.finishReason !== null);
   }
 
   completion(): Json {
@@ -73,7 +82,9 @@ export class CompletionAssembler {
         role: c.role,
         content: c.content,
         refusal: c.refusal,
-        ...(c.toolCalls.length ? { tool_calls: c.toolCalls.map((t) => ({ id: t.id, type: t.type ?? 'function', function: t.function })) } : {}),
+        ...(c.toolCalls.length
+          ? { tool_calls: c.toolCalls.map((t) => ({ id: t.id, type: t.type ?? 'function', function: t.function })) }
+          : {}),
         annotations: [],
       },
       logprobs: c.logprobs,
@@ -104,7 +115,11 @@ export function completionToChunks(completion: Json, includeUsage: boolean): Jso
   };
   const out: Json[] = [];
   const chunk = (index: number, delta: Json, finishReason: string | null = null, logprobs: unknown = null) =>
-    out.push({ ...base, choices: [{ index, delta, logprobs, finish_reason: finishReason }], ...(includeUsage ? { usage: null } : {}) });
+    out.push({
+      ...base,
+      choices: [{ index, delta, logprobs, finish_reason: finishReason }],
+      ...(includeUsage ? { usage: null } : {}),
+    });
 
   for (const c of (completion.choices as Json[]) ?? []) {
     const index = Number(c.index ?? 0);

@@ -19,7 +19,14 @@ import { Deadline } from '../_shared/deadline.ts';
 import { costUsd } from '../_shared/pricing.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import { storableJson } from '../_shared/text.ts';
-import { cacheUse, gatewayLookupMany, type ItemLookup, type Policy, type StoreItem, storeMany } from './cache-adapter.ts';
+import {
+  cacheUse,
+  gatewayLookupMany,
+  type ItemLookup,
+  type Policy,
+  type StoreItem,
+  storeMany,
+} from './cache-adapter.ts';
 import type { GatewayCaller } from './caller.ts';
 import { embeddingKeys } from './keys.ts';
 import { assertModelAllowed } from './models.ts';
@@ -83,12 +90,23 @@ export async function embeddings(req: Request, caller: GatewayCaller): Promise<R
   });
   const unique: Item[] = [];
   slotOf.forEach((slot, i) => (unique[slot] ??= items[i]));
-  const keyed = await Promise.all(unique.map((item) =>
-    embeddingKeys({ model: body.model, dimensions: body.dimensions ?? null, encodingFormat, item }, caller.cacheType, caller.companyId)
-  ));
+  const keyed = await Promise.all(
+    unique.map((item) =>
+      embeddingKeys(
+        { model: body.model, dimensions: body.dimensions ?? null, encodingFormat, item },
+        caller.cacheType,
+        caller.companyId,
+      )
+    ),
+  );
 
   const db = serviceClient();
-  const { policy, items: found } = await gatewayLookupMany<StoredEmbedding>(db, caller, keyed.map((k) => k.keys), controls);
+  const { policy, items: found } = await gatewayLookupMany<StoredEmbedding>(
+    db,
+    caller,
+    keyed.map((k) => k.keys),
+    controls,
+  );
   const use = cacheUse(policy, controls);
   const vectors: Array<number[] | string | undefined> = unique.map((_, slot) => {
     const f = found?.[slot];
@@ -108,29 +126,42 @@ export async function embeddings(req: Request, caller: GatewayCaller): Promise<R
 
   let usage = { prompt_tokens: 0, total_tokens: 0 };
   let model = cachedModel ?? body.model;
-  let status = !use.read ? 'BYPASS' : missing.length === 0 ? 'HIT' : missing.length === unique.length ? 'MISS' : 'PARTIAL';
+  let status = !use.read
+    ? 'BYPASS'
+    : missing.length === 0
+    ? 'HIT'
+    : missing.length === unique.length
+    ? 'MISS'
+    : 'PARTIAL';
   let age = 0;
   let warning: Record<string, string> = {};
   if (missing.length > 0) {
     // The batch's part in the shared protocol: no lease held, one owner of its spend and errors.
-    const lease = new Lease(db, {
-      companyId: policy.company_id,
-      key: policy.company_id === null ? keyed[missing[0]].keys.global : keyed[missing[0]].keys.company,
-      type: policy.cache_type,
-      maxAgeSeconds: controls.maxAge,
-      leaseOwner: null,
-      leaseMs: config().leaseMs,
-    }, false, deadline);
+    const lease = new Lease(
+      db,
+      {
+        companyId: policy.company_id,
+        key: policy.company_id === null ? keyed[missing[0]].keys.global : keyed[missing[0]].keys.company,
+        type: policy.cache_type,
+        maxAgeSeconds: controls.maxAge,
+        leaseOwner: null,
+        leaseMs: config().leaseMs,
+      },
+      false,
+      deadline,
+    );
     try {
-      const answer = await fromModel(body, encodingFormat, missing.map((slot) => unique[slot]), deadline).catch(async (err) => {
-        await lease.release(true);
-        const stale = staleVectors(found, missing, use.read);
-        if (!stale) {
-          const e = upstreamError(err);
-          throw new OpenAIError(e.status, e.body, { ...e.headers, 'x-cache': status });
-        }
-        return stale;
-      });
+      const answer = await fromModel(body, encodingFormat, missing.map((slot) => unique[slot]), deadline).catch(
+        async (err) => {
+          await lease.release(true);
+          const stale = staleVectors(found, missing, use.read);
+          if (!stale) {
+            const e = upstreamError(err);
+            throw new OpenAIError(e.status, e.body, { ...e.headers, 'x-cache': status });
+          }
+          return stale;
+        },
+      );
       if (answer instanceof Map) {
         missing.forEach((slot) => (vectors[slot] = answer.get(slot)!.cached_result.embedding));
         age = Math.max(...[...answer.values()].map((s) => s.age_seconds));
@@ -139,7 +170,14 @@ export async function embeddings(req: Request, caller: GatewayCaller): Promise<R
         missing.forEach((slot, i) => (vectors[slot] = answer.vectors[i]));
         usage = answer.usage;
         model = answer.model;
-        warning = await keep(lease, policy, use.write, use.ttlSeconds, answer, missing.map((slot) => ({ item: unique[slot], key: keyed[slot] })));
+        warning = await keep(
+          lease,
+          policy,
+          use.write,
+          use.ttlSeconds,
+          answer,
+          missing.map((slot) => ({ item: unique[slot], key: keyed[slot] })),
+        );
       }
     } finally {
       await lease.settle();
@@ -154,7 +192,16 @@ export async function embeddings(req: Request, caller: GatewayCaller): Promise<R
       model,
       usage,
     }),
-    { status: 200, headers: { ...corsHeaders, 'content-type': 'application/json', 'x-cache': status, age: String(Math.floor(age)), ...warning } },
+    {
+      status: 200,
+      headers: {
+        ...corsHeaders,
+        'content-type': 'application/json',
+        'x-cache': status,
+        age: String(Math.floor(age)),
+        ...warning,
+      },
+    },
   );
 }
 
@@ -165,16 +212,30 @@ interface UpstreamEmbeddings {
 }
 
 /** Asks the model for the missing items only; the encoding is always explicit, so what is cached is what was asked. */
-async function fromModel(body: EmbeddingsBody, encodingFormat: string, items: Item[], deadline: Deadline): Promise<UpstreamEmbeddings> {
+async function fromModel(
+  body: EmbeddingsBody,
+  encodingFormat: string,
+  items: Item[],
+  deadline: Deadline,
+): Promise<UpstreamEmbeddings> {
   const { input: _input, encoding_format: _format, ...rest } = body;
   const sent = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== undefined));
   const single = items.length === 1 && typeof body.input === 'string';
-  const { json } = await postRaw('/embeddings', { ...sent, input: single ? items[0] : items, encoding_format: encodingFormat }, deadline);
+  const { json } = await postRaw('/embeddings', {
+    ...sent,
+    input: single ? items[0] : items,
+    encoding_format: encodingFormat,
+  }, deadline);
   const data = (json.data as Array<{ index: number; embedding: number[] | string }> | undefined) ?? [];
   const vectors: Array<number[] | string> = [];
   for (const d of data) vectors[d.index] = d.embedding;
   if (vectors.length !== items.length || vectors.some((v) => v === undefined)) {
-    throw new OpenAIError(502, { message: 'The model provider answered a different number of embeddings', type: 'server_error', param: null, code: 'model_unavailable' });
+    throw new OpenAIError(502, {
+      message: 'The model provider answered a different number of embeddings',
+      type: 'server_error',
+      param: null,
+      code: 'model_unavailable',
+    });
   }
   const u = (json.usage ?? {}) as { prompt_tokens?: number; total_tokens?: number };
   return {
@@ -205,7 +266,11 @@ async function keep(
   answer: UpstreamEmbeddings,
   fresh: Array<{ item: Item; key: { keys: { company: string; global: string }; canonical: Record<string, unknown> } }>,
 ): Promise<Record<string, string>> {
-  const spend = { promptTokens: answer.usage.prompt_tokens, completionTokens: 0, costUsd: costUsd(answer.model, answer.usage.prompt_tokens, 0) };
+  const spend = {
+    promptTokens: answer.usage.prompt_tokens,
+    completionTokens: 0,
+    costUsd: costUsd(answer.model, answer.usage.prompt_tokens, 0),
+  };
   if (!write) {
     await lease.unstored(spend);
     return {};

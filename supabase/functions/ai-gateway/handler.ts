@@ -2,7 +2,7 @@
 // model, so the official openai SDK caches any AI call of an app unchanged, per company and
 // per cache type (X-Company-Id, X-Cache-Type). Errors answer in OpenAI's shape.
 import { corsHeaders } from '../_shared/cors.ts';
-import { resolveCaller, requireCaller } from './caller.ts';
+import { requireCaller, resolveCaller } from './caller.ts';
 import { chatCompletions } from './chat.ts';
 import { embeddings } from './embeddings.ts';
 import { listModels, retrieveModel } from './models.ts';
@@ -18,7 +18,9 @@ function routeOf(url: URL): string {
 /** The SDK sends its own x-stainless-* headers: a preflight allows what the browser asks for. */
 function preflight(req: Request): Response {
   const asked = req.headers.get('access-control-request-headers');
-  const allow = asked ? `${corsHeaders['Access-Control-Allow-Headers']}, ${asked}` : corsHeaders['Access-Control-Allow-Headers'];
+  const allow = asked
+    ? `${corsHeaders['Access-Control-Allow-Headers']}, ${asked}`
+    : corsHeaders['Access-Control-Allow-Headers'];
   return new Response('ok', { headers: { ...corsHeaders, 'Access-Control-Allow-Headers': allow, ...exposed } });
 }
 
@@ -37,7 +39,12 @@ async function route(req: Request): Promise<Response> {
     await requireCaller(req);
     return retrieveModel(decodeURIComponent(path.slice('/v1/models/'.length)));
   }
-  throw new OpenAIError(404, { message: `Invalid URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: 'not_found' });
+  throw new OpenAIError(404, {
+    message: `Invalid URL (${req.method} ${path})`,
+    type: 'invalid_request_error',
+    param: null,
+    code: 'not_found',
+  });
 }
 
 export async function handler(req: Request): Promise<Response> {

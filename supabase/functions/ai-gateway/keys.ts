@@ -1,7 +1,7 @@
 // Cache keys of the gateway's requests, built on the shared canonical form (_shared/cache-key.ts):
 // the fields that change an answer are in, delivery and bookkeeping fields are out. Every key
 // also carries the cache type and the scope, so two types or two companies never share an entry.
-import { CACHE_KEY_VERSION, canonicalChatRequest, normalizeText, type ChatMessageInput } from '../_shared/cache-key.ts';
+import { CACHE_KEY_VERSION, canonicalChatRequest, type ChatMessageInput, normalizeText } from '../_shared/cache-key.ts';
 import { canonicalJson, sha256Hex } from '../_shared/canonical-json.ts';
 import type { ScopedKeys } from './cache-adapter.ts';
 
@@ -20,8 +20,22 @@ export const CHAT_FIELDS_OUT_OF_KEY = new Set([
 
 /** Fields canonicalChatRequest normalizes (defaults filled in); every other field is keyed as sent. */
 const NORMALIZED_FIELDS = new Set([
-  'model', 'messages', 'temperature', 'top_p', 'max_tokens', 'presence_penalty', 'frequency_penalty', 'n', 'seed',
-  'stop', 'response_format', 'tools', 'tool_choice', 'parallel_tool_calls', 'logit_bias', 'reasoning_effort',
+  'model',
+  'messages',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'presence_penalty',
+  'frequency_penalty',
+  'n',
+  'seed',
+  'stop',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'logit_bias',
+  'reasoning_effort',
 ]);
 
 type Body = Record<string, unknown>;
@@ -31,7 +45,8 @@ function canonicalContent(content: unknown): unknown {
   if (typeof content === 'string') return normalizeText(content);
   if (!Array.isArray(content)) return content ?? null;
   return content.map((part) =>
-    part && typeof part === 'object' && (part as { type?: unknown }).type === 'text' && typeof (part as { text?: unknown }).text === 'string'
+    part && typeof part === 'object' && (part as { type?: unknown }).type === 'text' &&
+      typeof (part as { text?: unknown }).text === 'string'
       ? { ...part, text: normalizeText((part as { text: string }).text) }
       : part
   );
@@ -62,7 +77,11 @@ export function canonicalChatCompletion(body: Body, cacheType: string, scope: st
   };
 }
 
-export async function chatCompletionKeys(body: Body, cacheType: string, companyId: string | null): Promise<{ keys: ScopedKeys; canonical: Record<string, unknown> }> {
+export async function chatCompletionKeys(
+  body: Body,
+  cacheType: string,
+  companyId: string | null,
+): Promise<{ keys: ScopedKeys; canonical: Record<string, unknown> }> {
   const canonical = canonicalChatCompletion(body, cacheType, companyId ?? 'global');
   const company = await sha256Hex(canonicalJson(canonical));
   const global = companyId === null ? company : await sha256Hex(canonicalJson({ ...canonical, scope: 'global' }));
@@ -77,7 +96,11 @@ export interface EmbeddingKeyInput {
 }
 
 /** One embedding input item (a string or a token array), exactly as sent: no text normalization. */
-export function canonicalEmbedding(input: EmbeddingKeyInput, cacheType: string, scope: string): Record<string, unknown> {
+export function canonicalEmbedding(
+  input: EmbeddingKeyInput,
+  cacheType: string,
+  scope: string,
+): Record<string, unknown> {
   return {
     v: CACHE_KEY_VERSION,
     endpoint: 'embeddings',
@@ -90,7 +113,11 @@ export function canonicalEmbedding(input: EmbeddingKeyInput, cacheType: string, 
   };
 }
 
-export async function embeddingKeys(input: EmbeddingKeyInput, cacheType: string, companyId: string | null): Promise<{ keys: ScopedKeys; canonical: Record<string, unknown> }> {
+export async function embeddingKeys(
+  input: EmbeddingKeyInput,
+  cacheType: string,
+  companyId: string | null,
+): Promise<{ keys: ScopedKeys; canonical: Record<string, unknown> }> {
   const canonical = canonicalEmbedding(input, cacheType, companyId ?? 'global');
   const company = await sha256Hex(canonicalJson(canonical));
   const global = companyId === null ? company : await sha256Hex(canonicalJson({ ...canonical, scope: 'global' }));

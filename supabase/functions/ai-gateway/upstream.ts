@@ -3,7 +3,7 @@
 // keeping the upstream's body and, on failure, its status, error body and Retry-After.
 import OpenAI from 'openai';
 import type { Deadline } from '../_shared/deadline.ts';
-import { ModelDeadlineError, modelClient, withinDeadline } from '../_shared/model-client.ts';
+import { modelClient, ModelDeadlineError, withinDeadline } from '../_shared/model-client.ts';
 import { errorType, OpenAIError, type OpenAIErrorBody } from './openai-errors.ts';
 
 /** POSTs `body` to an OpenAI path within the deadline and returns the raw JSON text and its parsed value. */
@@ -19,7 +19,12 @@ export async function postRaw(
   try {
     return { text, json: JSON.parse(text) };
   } catch {
-    throw new OpenAIError(502, { message: 'The model provider answered malformed data', type: 'server_error', param: null, code: 'model_unavailable' });
+    throw new OpenAIError(502, {
+      message: 'The model provider answered malformed data',
+      type: 'server_error',
+      param: null,
+      code: 'model_unavailable',
+    });
   }
 }
 
@@ -38,10 +43,25 @@ export function upstreamError(err: unknown): OpenAIError {
     return new OpenAIError(err.status, body, retryAfter ? { 'retry-after': retryAfter } : {});
   }
   if (err instanceof ModelDeadlineError || err instanceof OpenAI.APIUserAbortError) {
-    return new OpenAIError(504, { message: 'The model provider did not answer within the deadline', type: 'timeout', param: null, code: 'model_timeout' });
+    return new OpenAIError(504, {
+      message: 'The model provider did not answer within the deadline',
+      type: 'timeout',
+      param: null,
+      code: 'model_timeout',
+    });
   }
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
-    return new OpenAIError(504, { message: 'The model provider timed out', type: 'timeout', param: null, code: 'model_timeout' });
+    return new OpenAIError(504, {
+      message: 'The model provider timed out',
+      type: 'timeout',
+      param: null,
+      code: 'model_timeout',
+    });
   }
-  return new OpenAIError(502, { message: 'The model provider could not be reached or answered malformed data', type: 'server_error', param: null, code: 'model_unavailable' });
+  return new OpenAIError(502, {
+    message: 'The model provider could not be reached or answered malformed data',
+    type: 'server_error',
+    param: null,
+    code: 'model_unavailable',
+  });
 }

@@ -91,15 +91,30 @@ const PER_TYPE: Array<[name: string, type: MetricType, help: string, value: (t: 
   ],
   ['ai_upstream_errors_total', 'counter', 'Failed model calls.', (t) => t.upstream_errors],
   ['ai_upstream_tokens_total', 'counter', 'Tokens spent on model calls (all of them).', (t) => t.upstream_tokens],
-  ['ai_upstream_cost_usd_total', 'counter', 'US dollars spent on model calls (all of them).', (t) => t.upstream_cost_usd],
+  [
+    'ai_upstream_cost_usd_total',
+    'counter',
+    'US dollars spent on model calls (all of them).',
+    (t) => t.upstream_cost_usd,
+  ],
   [
     'ai_upstream_uncached_calls_total',
     'counter',
     'Model calls whose answer was not cached (Cache-Control no-store, refusal, truncated): spend without savings. Included in ai_upstream_calls_total.',
     (t) => t.uncached_calls,
   ],
-  ['ai_upstream_uncached_tokens_total', 'counter', 'Tokens spent on model calls whose answer was not cached.', (t) => t.uncached_tokens],
-  ['ai_upstream_uncached_cost_usd_total', 'counter', 'US dollars spent on model calls whose answer was not cached.', (t) => t.uncached_cost_usd],
+  [
+    'ai_upstream_uncached_tokens_total',
+    'counter',
+    'Tokens spent on model calls whose answer was not cached.',
+    (t) => t.uncached_tokens,
+  ],
+  [
+    'ai_upstream_uncached_cost_usd_total',
+    'counter',
+    'US dollars spent on model calls whose answer was not cached.',
+    (t) => t.uncached_cost_usd,
+  ],
 ];
 
 const seconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0);

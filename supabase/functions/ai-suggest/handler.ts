@@ -13,8 +13,8 @@ import {
   type CacheEntry,
   type CacheStatus,
   type CacheTarget,
-  type Lease,
   leadOrFollow,
+  type Lease,
   lookup,
   type LookupResult,
   store,
@@ -206,19 +206,20 @@ async function fromModel(
   const db = serviceClient();
   let result;
   try {
-    result = await withinDeadline(ctx.deadline, (opts) => completeStructured(modelClient(), {
-      model,
-      messages: [
-        { role: 'system', content: SYSTEM_PROMPT },
-        { role: 'user', content: userPrompt(description) },
-      ],
-      schemaName: SCHEMA_NAME,
-      jsonSchema: ANSWER_JSON_SCHEMA,
-      validator: Answer,
-      repairPrompt: (problem) => repairPrompt(description, problem),
-      temperature: SAMPLING.temperature,
-      maxCompletionTokens: SAMPLING.maxCompletionTokens,
-    }, opts));
+    result = await withinDeadline(ctx.deadline, (opts) =>
+      completeStructured(modelClient(), {
+        model,
+        messages: [
+          { role: 'system', content: SYSTEM_PROMPT },
+          { role: 'user', content: userPrompt(description) },
+        ],
+        schemaName: SCHEMA_NAME,
+        jsonSchema: ANSWER_JSON_SCHEMA,
+        validator: Answer,
+        repairPrompt: (problem) => repairPrompt(description, problem),
+        temperature: SAMPLING.temperature,
+        maxCompletionTokens: SAMPLING.maxCompletionTokens,
+      }, opts));
   } catch (err) {
     // Nothing is cached: give the lease back (counted as an upstream error), then STALE or a 5xx.
     await lease.release(true);
