@@ -18,6 +18,14 @@ describe('parseConfig', () => {
     });
     expect(c.allowedModels).toContain('gpt-4o');
     expect(c.prices['gpt-4o-mini']).toEqual({ input: 0.15, output: 0.6 });
+    expect(c).toMatchObject({ gatewayTtlSeconds: 604800, gatewayMaxBodyBytes: 4194304, gatewayMaxEmbeddingItems: 2048 });
+    expect(c.gatewayModels).toEqual(expect.arrayContaining(['gpt-4o-mini', 'text-embedding-3-small']));
+  });
+
+  it('ai-gateway: its TTL follows AI_CACHE_TTL_SECONDS unless AI_GATEWAY_TTL_SECONDS is set; AI_GATEWAY_MODELS is a list', () => {
+    expect(parseConfig({ AI_CACHE_TTL_SECONDS: '60' }).gatewayTtlSeconds).toBe(60);
+    expect(parseConfig({ AI_CACHE_TTL_SECONDS: '60', AI_GATEWAY_TTL_SECONDS: '90' }).gatewayTtlSeconds).toBe(90);
+    expect(parseConfig({ AI_GATEWAY_MODELS: 'gpt-4o, text-embedding-3-large ' }).gatewayModels).toEqual(['gpt-4o', 'text-embedding-3-large']);
   });
 
   it('merges AI_CACHE_PRICES over the defaults, so a new model can be the default', () => {
@@ -48,6 +56,10 @@ describe('parseConfig', () => {
     ['AI_SUGGEST_MODEL', { AI_SUGGEST_MODEL: 'mystery' }, /AI_SUGGEST_MODEL: unknown model/],
     ['AI_CACHE_TTL_SECONDS', { AI_CACHE_TTL_SECONDS: 'a week' }, /AI_CACHE_TTL_SECONDS/],
     ['AI_CACHE_STORE_PROMPTS', { AI_CACHE_STORE_PROMPTS: 'yes' }, /AI_CACHE_STORE_PROMPTS/],
+    ['AI_GATEWAY_MAX_BODY_BYTES', { AI_GATEWAY_MAX_BODY_BYTES: '4 MB' }, /AI_GATEWAY_MAX_BODY_BYTES/],
+    ['AI_GATEWAY_MAX_EMBEDDING_ITEMS', { AI_GATEWAY_MAX_EMBEDDING_ITEMS: '0' }, /AI_GATEWAY_MAX_EMBEDDING_ITEMS/],
+    ['AI_GATEWAY_TTL_SECONDS', { AI_GATEWAY_TTL_SECONDS: 'forever' }, /AI_GATEWAY_TTL_SECONDS/],
+    ['AI_GATEWAY_MODELS', { AI_GATEWAY_MODELS: ' , ' }, /AI_GATEWAY_MODELS/],
   ])('refuses a bad %s with a message naming it', (_name, vars, message) => {
     expect(() => parseConfig(vars)).toThrow(ConfigError);
     expect(() => parseConfig(vars)).toThrow(message);
