@@ -18,14 +18,21 @@ describe('parseConfig', () => {
     });
     expect(c.allowedModels).toContain('gpt-4o');
     expect(c.prices['gpt-4o-mini']).toEqual({ input: 0.15, output: 0.6 });
-    expect(c).toMatchObject({ gatewayTtlSeconds: 604800, gatewayMaxBodyBytes: 4194304, gatewayMaxEmbeddingItems: 2048 });
+    expect(c).toMatchObject({
+      gatewayTtlSeconds: 604800,
+      gatewayMaxBodyBytes: 4194304,
+      gatewayMaxEmbeddingItems: 2048,
+    });
     expect(c.gatewayModels).toEqual(expect.arrayContaining(['gpt-4o-mini', 'text-embedding-3-small']));
   });
 
   it('ai-gateway: its TTL follows AI_CACHE_TTL_SECONDS unless AI_GATEWAY_TTL_SECONDS is set; AI_GATEWAY_MODELS is a list', () => {
     expect(parseConfig({ AI_CACHE_TTL_SECONDS: '60' }).gatewayTtlSeconds).toBe(60);
     expect(parseConfig({ AI_CACHE_TTL_SECONDS: '60', AI_GATEWAY_TTL_SECONDS: '90' }).gatewayTtlSeconds).toBe(90);
-    expect(parseConfig({ AI_GATEWAY_MODELS: 'gpt-4o, text-embedding-3-large ' }).gatewayModels).toEqual(['gpt-4o', 'text-embedding-3-large']);
+    expect(parseConfig({ AI_GATEWAY_MODELS: 'gpt-4o, text-embedding-3-large ' }).gatewayModels).toEqual([
+      'gpt-4o',
+      'text-embedding-3-large',
+    ]);
   });
 
   it('merges AI_CACHE_PRICES over the defaults, so a new model can be the default', () => {
