@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { JWT_SECRET, ROOT } from '../../src/stack/config.ts';
+import { denoExecutable, JWT_SECRET, ROOT } from '../../src/stack/config.ts';
 import { createFunctionsHost } from '../../src/stack/functions-host.ts';
 
 export interface OneFunction {
@@ -25,7 +25,7 @@ export async function serveFunction(
   const host = createFunctionsHost({
     functionsDir: dir,
     configToml: path.join(ROOT, 'supabase/config.toml'),
-    denoBin: path.join(ROOT, 'node_modules/.bin/deno'),
+    denoBin: denoExecutable(),
     denoConfig: path.join(ROOT, 'deno.json'),
     preload: path.join(ROOT, 'src/stack/functions-preload.ts'),
     basePort: Number(process.env.FUNCTIONS_BASE_PORT ?? 54340) + portOffset,

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { ROOT } from '../../src/stack/config.ts';
+import { denoExecutable, ROOT } from '../../src/stack/config.ts';
 import { createFunctionsHost } from '../../src/stack/functions-host.ts';
 import { ANON_KEY, DB_URL, JWT_SECRET, OPENAI_BASE_URL, SERVICE_ROLE_KEY, SUPABASE_URL } from './stack.ts';
 
@@ -39,7 +39,7 @@ export async function startTunedFunctions(env: Record<string, string>): Promise<
   const host = createFunctionsHost({
     functionsDir,
     configToml: path.join(ROOT, 'supabase/config.toml'),
-    denoBin: path.join(ROOT, 'node_modules/.bin/deno'),
+    denoBin: denoExecutable(),
     denoConfig: path.join(ROOT, 'deno.json'),
     basePort: await freePorts(8),
     jwtSecret: JWT_SECRET,
