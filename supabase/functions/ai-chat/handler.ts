@@ -9,9 +9,9 @@ import { readJson } from '../_shared/body.ts';
 import { type CacheTarget, leadOrFollow, lookupArgs, type LookupResult } from '../_shared/cache.ts';
 import { parseCacheControls } from '../_shared/cache-control.ts';
 import { chatCacheKey } from '../_shared/cache-key.ts';
+import { config } from '../_shared/config.ts';
 import { preflight } from '../_shared/cors.ts';
 import { Deadline } from '../_shared/deadline.ts';
-import { env, intEnv } from '../_shared/env.ts';
 import { HttpError, withErrors } from '../_shared/errors.ts';
 import { DEFAULT_MODEL } from '../_shared/model-client.ts';
 import { callRpc } from '../_shared/rpc.ts';
@@ -31,26 +31,22 @@ import {
   type Turn,
 } from './turn.ts';
 
-const MAX_BODY_BYTES = intEnv('AI_CHAT_MAX_BODY_BYTES', 64 * 1024);
-const MAX_MESSAGE_CHARS = intEnv('AI_CHAT_MAX_MESSAGE_CHARS', 16_000);
-const HISTORY_LIMIT = intEnv('AI_CHAT_HISTORY_LIMIT', 20);
-const LEASE_MS = intEnv('AI_CACHE_LEASE_MS', 30_000);
 /** How long an Idempotency-Key claim blocks duplicates if its request dies: the platform's 150 s request limit. */
 const CLAIM_MS = 150_000;
-const ALLOWED_MODELS = (env('AI_ALLOWED_MODELS') ?? 'gpt-4o-mini,gpt-4o,gpt-4.1,gpt-4.1-mini,gpt-4.1-nano').split(',')
-  .map((m) => m.trim());
 
-const Body = z.strictObject({
-  company_id: z.guid(),
-  conversation_id: z.guid().nullish(),
-  message: userText().trim().min(1, 'must not be empty').max(
-    MAX_MESSAGE_CHARS,
-    `must be at most ${MAX_MESSAGE_CHARS} characters`,
-  ),
-  context_type: z.enum(CONTEXT_TYPES).optional(),
-  model: z.string().optional(),
-  stream: z.boolean().optional(),
-});
+/** The body's schema, built once from the validated configuration (message length bound). */
+let bodySchema: ReturnType<typeof buildBody> | undefined;
+function buildBody() {
+  const maxChars = config().chatMaxMessageChars;
+  return z.strictObject({
+    company_id: z.guid(),
+    conversation_id: z.guid().nullish(),
+    message: userText().trim().min(1, 'must not be empty').max(maxChars, `must be at most ${maxChars} characters`),
+    context_type: z.enum(CONTEXT_TYPES).optional(),
+    model: z.string().optional(),
+    stream: z.boolean().optional(),
+  });
+}
 
 export const handler = (req: Request): Promise<Response> | Response =>
   req.method === 'OPTIONS' ? preflight() : withErrors(chat)(req);
@@ -60,11 +56,12 @@ async function chat(req: Request): Promise<Response> {
   const deadline = new Deadline();
   const caller = await requireUser(req);
   const controls = parseCacheControls(req.headers);
-  const body = await readJson(req, Body, MAX_BODY_BYTES);
+  const body = await readJson(req, bodySchema ??= buildBody(), config().chatMaxBodyBytes);
   timing.mark('auth');
   const model = body.model ?? DEFAULT_MODEL();
-  if (!ALLOWED_MODELS.includes(model)) {
-    throw new HttpError(400, 'invalid_request', `model: must be one of ${ALLOWED_MODELS.join(', ')}`);
+  const allowed = config().allowedModels;
+  if (!allowed.includes(model)) {
+    throw new HttpError(400, 'invalid_request', `model: must be one of ${allowed.join(', ')}`);
   }
   const wantsStream = body.stream ?? (req.headers.get('accept') ?? '').includes('text/event-stream');
   const idempotency = await idempotencyFrom(req.headers, { ...body, model }, CLAIM_MS);
@@ -80,7 +77,7 @@ async function chat(req: Request): Promise<Response> {
         p_user_id: caller.userId,
         p_company_id: body.company_id,
         p_conversation_id: body.conversation_id,
-        p_limit: HISTORY_LIMIT,
+        p_limit: config().chatHistoryLimit,
       },
       2,
     );
@@ -107,7 +104,7 @@ async function chat(req: Request): Promise<Response> {
     type: 'chat',
     maxAgeSeconds: controls.maxAge,
     leaseOwner: controls.onlyIfCached ? null : crypto.randomUUID(),
-    leaseMs: LEASE_MS,
+    leaseMs: config().leaseMs,
   };
 
   const started = await startTurn({
@@ -182,7 +179,7 @@ async function startTurn(
   args: Record<string, unknown> & { p_idempotency: IdempotencyArgs | null },
 ): Promise<StartedTurn> {
   const db = serviceClient();
-  const end = Date.now() + LEASE_MS + 5_000;
+  const end = Date.now() + config().leaseMs + 5_000;
   for (let delay = 10;; delay = Math.min(Math.ceil(delay * 1.6), 250)) {
     const started = await callRpc<StartedTurn>(db, 'chat_turn', args);
     if (started.idempotency === 'mismatch') {

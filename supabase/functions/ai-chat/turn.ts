@@ -12,9 +12,9 @@ import {
   storeArgs,
 } from '../_shared/cache.ts';
 import type { CacheControls } from '../_shared/cache-control.ts';
+import { config } from '../_shared/config.ts';
 import type { Deadline } from '../_shared/deadline.ts';
 import { CACHE_KEY_VERSION } from '../_shared/cache-key.ts';
-import { env, intEnv } from '../_shared/env.ts';
 import { HttpError, jsonResponse } from '../_shared/errors.ts';
 import { isCacheable, modelClient, upstreamFailure, withinDeadline } from '../_shared/model-client.ts';
 import { costUsd } from '../_shared/pricing.ts';
@@ -23,9 +23,6 @@ import type { ServerTiming } from '../_shared/server-timing.ts';
 import { chunk, type ChunkMeta, splitForReplay, SSE_DONE, sseHeaders, usageChunk } from '../_shared/sse.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import { type IdempotencyArgs, releaseClaim } from './idempotency.ts';
-
-const TTL_SECONDS = intEnv('AI_CACHE_TTL_SECONDS', 7 * 24 * 3600);
-const STORE_PROMPTS = env('AI_CACHE_STORE_PROMPTS') !== 'false';
 
 export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 export type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
@@ -204,7 +201,7 @@ export async function abandonTurn(turn: Turn, lease: Lease, failed: boolean): Pr
  * conversation into the cache once per turn.
  */
 function storedRequest(turn: Turn): Record<string, unknown> | null {
-  if (!STORE_PROMPTS) return null;
+  if (!config().storePrompts) return null;
   const { messages: _history, ...rest } = turn.canonical;
   return { ...rest, prompt: turn.userMessage, history_messages: Math.max(0, turn.messages.length - 2) };
 }
@@ -279,7 +276,7 @@ export async function completeTurn(
           request: storedRequest(turn),
           result,
           ...spend,
-          ttlSeconds: turn.controls.ttlSeconds ?? TTL_SECONDS,
+          ttlSeconds: turn.controls.ttlSeconds ?? config().cacheTtlSeconds,
           keyVersion: CACHE_KEY_VERSION,
         })
         : null,

@@ -24,11 +24,11 @@ import { type CacheControls, parseCacheControls } from '../_shared/cache-control
 import { CACHE_KEY_VERSION, normalizeDescription } from '../_shared/cache-key.ts';
 import { canonicalJson, sha256Hex } from '../_shared/canonical-json.ts';
 import { clientAddress } from '../_shared/client-ip.ts';
+import { config } from '../_shared/config.ts';
 import { preflight } from '../_shared/cors.ts';
 import { Deadline } from '../_shared/deadline.ts';
-import { env, intEnv } from '../_shared/env.ts';
 import { errorResponse, HttpError, jsonResponse } from '../_shared/errors.ts';
-import { DEFAULT_MODEL, modelClient, upstreamFailure, withinDeadline } from '../_shared/model-client.ts';
+import { modelClient, upstreamFailure, withinDeadline } from '../_shared/model-client.ts';
 import { costUsd } from '../_shared/pricing.ts';
 import { rateLimitFromEnv, rateLimitHeaders, type RateLimitState, takeToken } from '../_shared/rate-limit.ts';
 import { callRpc } from '../_shared/rpc.ts';
@@ -48,11 +48,6 @@ import {
 import { Body, MAX_BODY_BYTES } from './schema.ts';
 
 export const CACHE_TYPE = 'suggestions';
-const TTL_SECONDS = intEnv('AI_SUGGEST_TTL_SECONDS', 30 * 24 * 3600);
-const LEASE_MS = intEnv('AI_CACHE_LEASE_MS', 30_000);
-const STORE_PROMPTS = env('AI_CACHE_STORE_PROMPTS') !== 'false';
-const MODEL = () => env('AI_SUGGEST_MODEL') || DEFAULT_MODEL();
-const TRUSTED_PROXY_HOPS = intEnv('AI_SUGGEST_TRUSTED_PROXY_HOPS', 1);
 /** Signed-in users: one bucket each. */
 const USER_LIMIT = rateLimitFromEnv('AI_SUGGEST_RATE', { capacity: 20, refillPerMinute: 20 });
 /** Anonymous callers: one bucket per client address, shared by everyone behind it (NAT, offices). */
@@ -84,7 +79,7 @@ export const handler = (req: Request, info?: ServeInfo): Promise<Response> | Res
 export function bucketFor(caller: Pick<Caller, 'role' | 'userId'>, req: Request, info?: ServeInfo): string | null {
   if (caller.role === 'service_role') return null;
   if (caller.userId) return `ai-suggest:user:${caller.userId}`;
-  const address = clientAddress(req.headers, TRUSTED_PROXY_HOPS, info?.remoteAddr?.hostname ?? null);
+  const address = clientAddress(req.headers, config().trustedProxyHops, info?.remoteAddr?.hostname ?? null);
   return `ai-suggest:ip:${address ?? 'unknown'}`;
 }
 
@@ -127,7 +122,7 @@ async function suggest(req: Request, info?: ServeInfo): Promise<Response> {
   if (member.status === 'rejected') throw member.reason;
   const rateState: RateLimitState | null = rate.value;
 
-  const model = MODEL();
+  const model = config().suggestModel;
   const description = body.description_projet;
   const { key, canonical } = await suggestCacheKey(description, companyId ?? 'global', model);
   const useCache = !controls.noCache && !controls.noStore;
@@ -138,7 +133,7 @@ async function suggest(req: Request, info?: ServeInfo): Promise<Response> {
       type: CACHE_TYPE,
       maxAgeSeconds: controls.maxAge,
       leaseOwner: controls.onlyIfCached ? null : crypto.randomUUID(),
-      leaseMs: LEASE_MS,
+      leaseMs: config().leaseMs,
     },
     controls,
     useCache,
@@ -260,10 +255,10 @@ async function fromModel(
   try {
     await store(db, ctx.target, {
       model,
-      request: STORE_PROMPTS ? canonical : null,
+      request: config().storePrompts ? canonical : null,
       result: stored,
       ...spend,
-      ttlSeconds: ctx.controls.ttlSeconds ?? TTL_SECONDS,
+      ttlSeconds: ctx.controls.ttlSeconds ?? config().suggestTtlSeconds,
       keyVersion: CACHE_KEY_VERSION,
     });
     lease.stored();
