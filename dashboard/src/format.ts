@@ -5,11 +5,10 @@ export const count = (n: number | null | undefined) => String(Number(n ?? 0));
 export const percent = (rate: number | null | undefined) =>
   `${(Number(rate ?? 0) * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
 
-/** US dollars with every stored decimal (numeric(…, 6)), at least two. */
+/** US dollars with every decimal get_cache_stats returns (costs are numeric(…, 12)), at least two. */
 export function usd(n: number | string | null | undefined): string {
-  const v = Number(n ?? 0);
-  const text = v.toFixed(6).replace(/0{1,4}$/, '');
-  return `$${text}`;
+  const [whole, decimals = ''] = Number(n ?? 0).toFixed(12).replace(/0+$/, '').split('.');
+  return `$${whole}.${decimals.padEnd(2, '0')}`;
 }
 
 export function age(seconds: number): string {
