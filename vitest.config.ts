@@ -32,7 +32,7 @@ export default defineConfig({
         test: {
           name: 'disruptive',
           include: ['test/disruptive/**/*.test.ts'],
-          poolOptions: { forks: { singleFork: true, execArgv }, threads: { singleThread: true, execArgv } },
+          poolOptions: { forks: { singleFork: true }, threads: { singleThread: true } },
           testTimeout: 90_000,
           sequence: { groupOrder: 1 },
         },
