@@ -3,7 +3,6 @@
 // latency, and single-flight under 100 identical misses.
 // Standalone: `npx tsx bench/gateway.ts` with the stack up (`npm run stack -- up`); results in
 // bench/results/gateway.json. `benchGateway()` is what `npm run bench` can call.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,13 +13,12 @@ import {
   closeAdminSql,
   createCompany,
   createUser,
-  DB_URL,
   FUNCTIONS_URL,
   marker,
   OPENAI_BASE_URL,
-  SIM_ORIGIN,
   simCalls,
 } from '../test/helpers/stack.ts';
+import { simLatency, startFloorServer } from './chat.ts';
 import { type LoadResult, percentile, runLoad } from './load.ts';
 
 export interface GatewayBench {
@@ -32,25 +30,6 @@ export interface GatewayBench {
   embeddings_hit_32: LoadResult;
   miss: { model_latency_ms: number; model_p50_ms: number; miss_p50_ms: number; overhead_p50_ms: number };
   single_flight: { concurrent: number; upstream_calls: number };
-}
-
-async function startFloorServer(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/floor-server.ts')], {
-    env: { ...process.env, SUPABASE_DB_URL: DB_URL },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<string>((resolve) =>
-    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))
-  );
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
-}
-
-async function simLatency(ms: number) {
-  await fetch(`${SIM_ORIGIN}/_sim/config`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ latencyMs: ms }),
-  });
 }
 
 export async function benchGateway(opts: { requests1?: number; requests32?: number } = {}): Promise<GatewayBench> {
