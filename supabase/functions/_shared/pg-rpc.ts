@@ -204,6 +204,9 @@ async function resolveIdentity(token: string | undefined): Promise<DbIdentity | 
   }
 }
 
+/** setTimeout's largest delay (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * The identity a client's calls run as over the direct path, or null when only PostgREST can
  * decide it (then the call goes over REST). Remembered per client: the service client lives as
@@ -217,7 +220,9 @@ export function identityOf(client: object): Promise<DbIdentity | null> {
     void found.then((id) => {
       const exp = id ? (JSON.parse(id.claims) as { exp?: number }).exp : undefined;
       if (typeof exp === 'number' && id?.role !== 'service_role') {
-        setTimeout(() => identities.delete(client), Math.max(0, exp * 1000 - Date.now())).unref?.();
+        // Capped at timers' 32-bit limit: a longer delay would fire at once and forget the identity on every call.
+        setTimeout(() => identities.delete(client), Math.min(Math.max(0, exp * 1000 - Date.now()), MAX_TIMER_MS))
+          .unref?.();
       }
     });
   }
