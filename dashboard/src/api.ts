@@ -10,37 +10,9 @@ export interface Company {
   name: string | null;
 }
 
-export interface TypeStats {
-  cache_type: string;
-  entries: number;
-  expired_entries: number;
-  hits: number;
-  misses: number;
-  hit_rate: number;
-  tokens_saved: number;
-  cost_saved_usd: number;
-  upstream_calls: number;
-  upstream_errors: number;
-}
-
-/** get_cache_stats(p_company_id): the headline figures. */
-export interface CacheStats {
-  company_id: string;
-  entries: number;
-  expired_entries: number;
-  hits: number;
-  misses: number;
-  total_uses: number;
-  hit_rate: number;
-  reuse_rate: number;
-  tokens_saved: number;
-  cost_saved_usd: number;
-  upstream_calls: number;
-  upstream_errors: number;
-  upstream_tokens: number;
-  upstream_cost_usd: number;
-  by_type: TypeStats[];
-}
+// get_cache_stats' shape is the typed client's: one definition for every TypeScript reader.
+export type { CacheStats, CacheTypeStats as TypeStats } from '../../src/client/index.ts';
+import type { CacheStats } from '../../src/client/index.ts';
 
 export interface DailyRow {
   day: string;
