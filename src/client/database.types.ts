@@ -107,6 +107,9 @@ isOneToOne: false
 "cache_lookup":
 { Args: { "p_cache_key": string,"p_cache_type": string,"p_company_id": string,"p_lease_ms"?: number,"p_lease_owner"?: string,"p_max_age_seconds"?: number }; Returns: Json
                            },
+"cache_lookup_guarded":
+{ Args: { "p_cache"?: Json,"p_company_id": string,"p_member_user_id"?: string,"p_rate_limit"?: Json }; Returns: Json
+                           },
 "cache_peek":
 { Args: { "p_cache_key": string,"p_company_id": string,"p_max_age_seconds"?: number }; Returns: Json
                            },
@@ -135,7 +138,7 @@ isOneToOne: false
 { Args: { "p_company_id": string,"p_conversation_id": string,"p_limit"?: number,"p_user_id": string }; Returns: Json
                            },
 "chat_turn":
-{ Args: { "p_cache"?: Json,"p_company_id": string,"p_context_type": string,"p_conversation_id": string,"p_idempotency"?: Json,"p_message": string,"p_user_id": string }; Returns: Json
+{ Args: { "p_cache"?: Json,"p_company_id": string,"p_context_type": string,"p_conversation_id": string,"p_history_limit"?: number,"p_idempotency"?: Json,"p_message": string,"p_request_key"?: string,"p_user_id": string }; Returns: Json
                            },
 "chat_turn_complete":
 { Args: { "p_company_id": string,"p_content": string,"p_context_type": string,"p_conversation_id": string,"p_from_cache": boolean,"p_idempotency"?: Json,"p_metadata"?: Json,"p_model": string,"p_response"?: Json,"p_store"?: Json,"p_tokens_used": number,"p_uncached_call"?: Json,"p_user_id": string,"p_user_message": string }; Returns: Json

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { jwtVerify } from 'jose';
+import { LISTENING_MARKER } from './functions-preload-marker.ts';
 
 export interface FunctionsHostOptions {
   functionsDir: string;
@@ -67,6 +68,21 @@ function readDotEnv(file: string): Record<string, string> {
   return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
 }
 
+/** Resolves once the worker announced it listens (LISTENING_MARKER), rejects if it exits or the time is up. */
+function untilListening(listening: Promise<void>, child: ChildProcess, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not listening after ${timeoutMs} ms`)), timeoutMs);
+    const onExit = (code: number | null) => reject(new Error(`exited with code ${code}`));
+    child.once('exit', onExit);
+    void listening.then(() => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      resolve();
+    });
+  });
+}
+
+/** Probes the port until it accepts a connection (a connection to itself does not count). */
 function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
@@ -74,8 +90,10 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Prom
       if (child.exitCode !== null) return reject(new Error(`exited with code ${child.exitCode}`));
       const sock = net.connect(port, '127.0.0.1');
       sock.once('connect', () => {
+        const self = sock.localPort === port;
         sock.destroy();
-        resolve();
+        if (self) setTimeout(attempt, 100);
+        else resolve();
       });
       sock.once('error', () => {
         sock.destroy();
@@ -129,10 +147,16 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
       },
     });
     const prefix = `[fn ${w.name}] `;
-    child.stdout!.on(
-      'data',
-      (d: Buffer) => process.stdout.write(prefix + d.toString().replace(/\n(?=.)/g, '\n' + prefix)),
-    );
+    let announced: () => void = () => {};
+    const listening = new Promise<void>((r) => (announced = r));
+    child.stdout!.on('data', (d: Buffer) => {
+      let text = d.toString();
+      if (text.includes(LISTENING_MARKER)) {
+        announced();
+        text = text.split('\n').filter((l) => !l.includes(LISTENING_MARKER)).join('\n');
+      }
+      if (text.trim()) process.stdout.write(prefix + text.replace(/\n(?=.)/g, '\n' + prefix));
+    });
     // The end of stderr says why a function did not boot (a configuration error, a bad import).
     let stderrTail = '';
     child.stderr!.on('data', (d: Buffer) => {
@@ -140,7 +164,9 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
       process.stderr.write(prefix + d.toString().replace(/\n(?=.)/g, '\n' + prefix));
     });
     w.child = child;
-    w.ready = waitForPort(w.port, child, 60_000).catch((e: Error) => {
+    // With the preload, the worker says when it listens; without it, the port is probed.
+    const up = opts.preload ? untilListening(listening, child, 60_000) : waitForPort(w.port, child, 60_000);
+    w.ready = up.catch((e: Error) => {
       w.ready = undefined;
       const why = stderrTail.trim() ? `: ${stderrTail.trim()}` : '';
       throw new Error(`function ${w.name} failed to boot: ${e.message}${why}`);

@@ -165,6 +165,7 @@ const REST_TRANSPORT_SUITES = [
   'test/e2e/client',
   'test/e2e/paid-answers',
   'test/e2e/odd-text',
+  'test/e2e/one-round-trip',
 ];
 
 /** Runs `fn` with the API restarted under extra environment, then restarts it as it was. */

@@ -104,8 +104,8 @@ describe('key v2: prose variants share a key, programs never merge', () => {
   const same = async (a: string, b: string) => expect(await key(user(a))).toBe(await key(user(b)));
   const differ = async (a: string, b: string) => expect(await key(user(a))).not.toBe(await key(user(b)));
 
-  it('is version 2', () => {
-    expect(CACHE_KEY_VERSION).toBe(2);
+  it("is version 3 (v2 text rules; v3 moved an ai-chat turn's history into chat_turn)", () => {
+    expect(CACHE_KEY_VERSION).toBe(3);
   });
 
   it('folds runs of spaces and tabs, CRLF and CR, NFC/NFD, surrounding blank lines and trailing spaces in prose', async () => {

@@ -11,12 +11,20 @@ declare const Deno: {
 const pending = new Set<Promise<void>>();
 let drainOnTerm = false;
 
-/** Runs `task` without delaying the response; a failure is logged under `label`, never thrown. */
+/**
+ * Starts `task` now, without delaying the response; a failure is logged under `label`, never
+ * thrown. Started synchronously, so its first database call is on its way before the response
+ * leaves the function.
+ */
 export function afterResponse(label: string, task: () => Promise<unknown>): void {
-  const p: Promise<void> = Promise.resolve()
-    .then(task)
-    .then(() => undefined, (err) => console.error(`${label} failed after the response:`, err))
-    .finally(() => pending.delete(p));
+  const run = async () => {
+    try {
+      await task();
+    } catch (err) {
+      console.error(`${label} failed after the response:`, err);
+    }
+  };
+  const p: Promise<void> = run().finally(() => pending.delete(p));
   pending.add(p);
   if (typeof EdgeRuntime !== 'undefined' && EdgeRuntime) {
     EdgeRuntime.waitUntil(p);

@@ -4,8 +4,12 @@
 import { canonicalJson, sha256Hex } from './canonical-json.ts';
 import { storableText } from './text.ts';
 
-/** 2: indentation and fenced code blocks are kept; text is made storable (see text.ts) first. */
-export const CACHE_KEY_VERSION = 2;
+/**
+ * 2: indentation and fenced code blocks are kept; text is made storable (see text.ts) first.
+ * 3: an ai-chat turn's key covers its history through chat_turn (private.chat_turn_key): the
+ *    function's canonical request holds only the new question and every prompt's version.
+ */
+export const CACHE_KEY_VERSION = 3;
 
 /** A fence opens a code block: up to 3 spaces, then 3+ backticks or tildes (CommonMark). */
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;

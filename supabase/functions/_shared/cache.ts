@@ -9,8 +9,10 @@
 // model without the lease. A leader that dies stops renewing; its lease expires and the next
 // poll of a follower takes it over.
 import type { SupabaseClient } from '@supabase/supabase-js';
+import { afterResponse } from './background.ts';
 import type { Deadline } from './deadline.ts';
 import { HttpError } from './errors.ts';
+import { rateLimitArgs, rateLimited, type RateLimitState } from './rate-limit.ts';
 import { callRpc } from './rpc.ts';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS' | 'STALE' | 'COALESCED';
@@ -100,6 +102,37 @@ export function lookup<R>(db: SupabaseClient, t: CacheTarget): Promise<LookupRes
   return callRpc(db, 'cache_lookup', rpcArgs(lookupArgs(t)));
 }
 
+/** What must hold before a lookup: a token from a rate-limit bucket, a user's membership of the scope. */
+export interface LookupGuard {
+  rateLimit: ReturnType<typeof rateLimitArgs> | null;
+  memberUserId: string | null;
+}
+
+/**
+ * The guard and the lookup in one round trip (cache_lookup_guarded): a refused token is a 429,
+ * a non-member a 403 (the limiter first). `t` null: the guard only (no-cache, no-store).
+ */
+export async function guardedLookup<R>(
+  db: SupabaseClient,
+  companyId: string | null,
+  guard: LookupGuard,
+  t: CacheTarget | null,
+): Promise<{ rate: RateLimitState | null; found: LookupResult<R> | null }> {
+  const r = await callRpc<{ rate_limit: RateLimitState | null; status: string; lookup: LookupResult<R> | null }>(
+    db,
+    'cache_lookup_guarded',
+    {
+      p_company_id: companyId,
+      p_rate_limit: guard.rateLimit,
+      p_member_user_id: guard.memberUserId,
+      p_cache: t ? lookupArgs(t) : null,
+    },
+  );
+  if (r.status === 'rate_limited') throw rateLimited(r.rate_limit!);
+  if (r.status === 'forbidden') throw new HttpError(403, 'forbidden', `not a member of company ${companyId}`);
+  return { rate: r.rate_limit, found: r.lookup };
+}
+
 export function store(db: SupabaseClient, t: CacheTarget, s: StoreRequest): Promise<{ id: number }> {
   return callRpc(db, 'cache_store', rpcArgs(storeArgs(t, s)), 2);
 }
@@ -144,6 +177,8 @@ export interface Spend {
 export class Lease {
   #timer: ReturnType<typeof setInterval> | undefined;
   #done = false;
+  /** Handed to a task that runs after the response (storeAfterResponse): settle() leaves it alone. */
+  #handedOff = false;
 
   constructor(
     private readonly db: SupabaseClient,
@@ -220,9 +255,34 @@ export class Lease {
     }
   }
 
-  /** For a `finally`: gives back a lease nothing else ended. */
+  /**
+   * Stores the answer after the response is sent (afterResponse: EdgeRuntime.waitUntil on the
+   * platform), for callers that were not promised durability: the lease stays held (and
+   * renewed) until `save` settles, so followers wait for the entry instead of calling the
+   * model; then it ends as stored(), or, when `save` fails, as unstored(spend). Never throws.
+   */
+  storeAfterResponse(label: string, save: () => Promise<unknown>, spend: Spend): void {
+    this.#handedOff = true;
+    afterResponse(label, async () => {
+      try {
+        await save();
+        this.stored();
+      } catch (err) {
+        console.error(`${label} failed after the response:`, err);
+        await this.unstored(spend);
+      }
+    });
+  }
+
+  /** unstored(spend) once the response is sent: an answer not to be kept, whose spend the caller need not wait for. */
+  recordAfterResponse(label: string, spend: Spend): void {
+    this.#handedOff = true;
+    afterResponse(label, () => this.unstored(spend));
+  }
+
+  /** For a `finally`: gives back a lease nothing else ended (or handed to a task after the response). */
   async settle(): Promise<void> {
-    await this.release(false);
+    if (!this.#handedOff) await this.release(false);
   }
 }
 

@@ -1,10 +1,9 @@
-// Token-bucket rate limits kept in Postgres (public.rate_limit_take), so every function
-// instance shares them. A refused request is a 429 with Retry-After; allowed ones carry
-// X-RateLimit-Limit / X-RateLimit-Remaining so clients can pace themselves.
-import type { SupabaseClient } from '@supabase/supabase-js';
+// Token-bucket rate limits kept in Postgres (public.rate_limit_take, taken inside
+// cache_lookup_guarded in the lookup's round trip), so every function instance shares them.
+// A refused request is a 429 with Retry-After; allowed ones carry X-RateLimit-Limit /
+// X-RateLimit-Remaining so clients can pace themselves.
 import { env } from './env.ts';
 import { HttpError } from './errors.ts';
-import { callRpc } from './rpc.ts';
 
 export interface RateLimit {
   /** Burst size: how many requests a fresh bucket allows at once. */
@@ -42,25 +41,16 @@ export function rateLimitHeaders(state: RateLimitState): Record<string, string> 
   };
 }
 
-/** Takes one token (or `cost`) from the bucket; throws a 429 HttpError with Retry-After when empty. */
-export async function takeToken(
-  db: SupabaseClient,
-  bucket: string,
-  limit: RateLimit,
-  cost = 1,
-): Promise<RateLimitState> {
-  const state = await callRpc<RateLimitState>(db, 'rate_limit_take', {
-    p_bucket: bucket,
-    p_capacity: limit.capacity,
-    p_refill_per_second: limit.refillPerMinute / 60,
-    p_cost: cost,
+/** A take of `cost` tokens from `bucket`: rate_limit_take's arguments, as cache_lookup_guarded takes them. */
+export function rateLimitArgs(bucket: string, limit: RateLimit, cost = 1) {
+  return { bucket, capacity: limit.capacity, refill_per_second: limit.refillPerMinute / 60, cost };
+}
+
+/** The 429 of a refused take, with Retry-After and the X-RateLimit-* headers. */
+export function rateLimited(state: RateLimitState): HttpError {
+  const retryAfter = Math.max(1, Math.ceil(state.retry_after_seconds));
+  return new HttpError(429, 'rate_limited', `Too many requests: try again in ${retryAfter} s`, {
+    ...rateLimitHeaders(state),
+    'retry-after': String(retryAfter),
   });
-  if (!state.allowed) {
-    const retryAfter = Math.max(1, Math.ceil(state.retry_after_seconds));
-    throw new HttpError(429, 'rate_limited', `Too many requests: try again in ${retryAfter} s`, {
-      ...rateLimitHeaders(state),
-      'retry-after': String(retryAfter),
-    });
-  }
-  return state;
 }

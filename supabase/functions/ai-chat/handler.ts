@@ -19,7 +19,7 @@ import { ServerTiming } from '../_shared/server-timing.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import { userText } from '../_shared/text.ts';
 import { type IdempotencyArgs, idempotencyFrom, releaseClaim } from './idempotency.ts';
-import { CONTEXT_TYPES, type ContextType, SYSTEM_PROMPTS } from './prompts.ts';
+import { CONTEXT_TYPES, type ContextType, SYSTEM_PROMPTS, SYSTEM_PROMPTS_VERSION } from './prompts.ts';
 import { streamFromModel } from './stream.ts';
 import {
   answerFromEntry,
@@ -67,40 +67,20 @@ async function chat(req: Request): Promise<Response> {
   const idempotency = await idempotencyFrom(req.headers, { ...body, model }, CLAIM_MS);
   const db = serviceClient();
 
-  let history: ChatMessage[] = [];
-  let contextType: ContextType = body.context_type ?? 'general';
-  if (body.conversation_id) {
-    const h = await callRpc<{ conversation: { context_type: ContextType }; messages: ChatMessage[] }>(
-      db,
-      'chat_history',
-      {
-        p_user_id: caller.userId,
-        p_company_id: body.company_id,
-        p_conversation_id: body.conversation_id,
-        p_limit: config().chatHistoryLimit,
-      },
-      2,
-    );
-    history = h.messages.filter((m) => m.role === 'user' || m.role === 'assistant');
-    contextType = h.conversation.context_type;
-  }
-  const prompt = SYSTEM_PROMPTS[contextType];
-  const messages: ChatMessage[] = [{ role: 'system', content: prompt.text }, ...history, {
-    role: 'user',
-    content: body.message,
-  }];
-  const { key, canonical } = await chatCacheKey({
+  // The request's key covers everything but the conversation's history, which chat_turn
+  // reads and folds into the turn's key (private.chat_turn_key) in the same round trip.
+  const { key: requestKey, canonical } = await chatCacheKey({
     cacheType: 'chat',
     scope: body.company_id,
     model,
-    messages,
-    systemPromptVersion: prompt.version,
+    messages: [{ role: 'user', content: body.message }],
+    systemPromptVersion: SYSTEM_PROMPTS_VERSION,
   });
   timing.mark('key');
   const useCache = !controls.noCache && !controls.noStore;
-  const target: CacheTarget = {
+  const lookupTarget: CacheTarget = {
     companyId: body.company_id,
-    key,
+    key: requestKey,
     type: 'chat',
     maxAgeSeconds: controls.maxAge,
     leaseOwner: controls.onlyIfCached ? null : crypto.randomUUID(),
@@ -111,12 +91,22 @@ async function chat(req: Request): Promise<Response> {
     p_user_id: caller.userId,
     p_company_id: body.company_id,
     p_conversation_id: body.conversation_id ?? null,
-    p_context_type: contextType,
+    p_context_type: body.context_type ?? 'general',
     p_message: body.message,
-    p_cache: useCache || controls.onlyIfCached ? lookupArgs(target) : null,
+    p_cache: useCache || controls.onlyIfCached ? lookupArgs(lookupTarget) : null,
     p_idempotency: idempotency,
+    p_request_key: requestKey,
+    p_history_limit: config().chatHistoryLimit,
   });
   timing.mark('db');
+  const contextType = started.context_type;
+  const history = started.history ?? [];
+  const messages: ChatMessage[] = [
+    { role: 'system', content: SYSTEM_PROMPTS[contextType].text },
+    ...history,
+    { role: 'user', content: body.message },
+  ];
+  const target: CacheTarget = { ...lookupTarget, key: started.cache_key ?? requestKey };
   const turn: Turn = {
     userId: caller.userId,
     companyId: body.company_id,
@@ -165,6 +155,11 @@ async function chat(req: Request): Promise<Response> {
 
 interface StartedTurn {
   conversation_id: string;
+  context_type: ContextType;
+  /** The turn's key (request key + context + history window); null only for a replay. */
+  cache_key: string | null;
+  /** The history window the key covers, oldest first; null when answered from the cache. */
+  history: ChatMessage[] | null;
   lookup: LookupResult<ChatResult> | null;
   assistant_message_id: string | null;
   idempotency: 'claimed' | 'replay' | 'in_progress' | 'mismatch' | null;

@@ -24,3 +24,10 @@ export const SYSTEM_PROMPTS: Record<ContextType, { version: string; text: string
       'You are an inventory assistant for a small business: stock levels, valuation, reorder points. Answer in the language of the question.',
   },
 };
+
+/**
+ * Every prompt's version, in one string: part of each turn's request key. A follow-up's context
+ * type is only known in the database (chat_turn), so the key the function builds covers all
+ * prompts, and chat_turn adds the context type itself.
+ */
+export const SYSTEM_PROMPTS_VERSION = CONTEXT_TYPES.map((c) => SYSTEM_PROMPTS[c].version).join(',');

@@ -172,13 +172,17 @@ async function onFailure(
  * Keeps a good answer and ends the lease. An answer that is not kept (no-store, a policy that
  * disables the type, a refusal or truncated answer) is still paid for: its spend is recorded
  * as an uncached upstream call. Failing to store never costs the caller the answer: its spend
- * is recorded and the answer goes out flagged (the returned headers: X-Cache-Warning).
+ * is recorded and the lease given back. With `afterResponse` (a JSON answer: nothing promises
+ * the caller it is stored) the store runs once the response is sent, the lease held until it
+ * settles; otherwise (a stream, before its [DONE]) a failed store is flagged by the returned
+ * headers (X-Cache-Warning).
  */
 async function keep(
   ctx: Ctx,
   lease: Lease,
   completion: Record<string, unknown>,
   text: string,
+  afterResponse: boolean,
 ): Promise<Record<string, string>> {
   const usage = (completion.usage ?? {}) as { prompt_tokens?: number; completion_tokens?: number };
   const model = typeof completion.model === 'string' ? completion.model : ctx.body.model;
@@ -188,11 +192,12 @@ async function keep(
     costUsd: costUsd(model, usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0),
   };
   if (!ctx.use.write || !cacheable(completion)) {
-    await lease.unstored(spend);
+    if (afterResponse) lease.recordAfterResponse('ai-gateway: cache_record_spend', spend);
+    else await lease.unstored(spend);
     return {};
   }
-  try {
-    await store(serviceClient(), ctx.target, {
+  const save = () =>
+    store(serviceClient(), ctx.target, {
       model,
       request: config().storePrompts ? ctx.canonical : null,
       result: { body: text } satisfies StoredCompletion,
@@ -200,6 +205,12 @@ async function keep(
       ttlSeconds: ctx.use.ttlSeconds,
       keyVersion: CACHE_KEY_VERSION,
     });
+  if (afterResponse) {
+    lease.storeAfterResponse('ai-gateway: cache_store', save, spend);
+    return {};
+  }
+  try {
+    await save();
     lease.stored();
     return {};
   } catch (err) {
@@ -216,15 +227,10 @@ async function fromModel(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredComplet
   } catch (err) {
     return onFailure(ctx, lease, stale, err);
   }
-  const warning = await keep(ctx, lease, answer.json, answer.text);
+  await keep(ctx, lease, answer.json, answer.text, true);
   return new Response(answer.text, {
     status: 200,
-    headers: {
-      ...corsHeaders,
-      'content-type': 'application/json',
-      ...headers(ctx.use.read ? 'MISS' : 'BYPASS', 0),
-      ...warning,
-    },
+    headers: { ...corsHeaders, 'content-type': 'application/json', ...headers(ctx.use.read ? 'MISS' : 'BYPASS', 0) },
   });
 }
 
@@ -302,7 +308,7 @@ async function streamFromModel(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredC
       return;
     }
     const completion = assembler.completion();
-    const warning = await keep(ctx, lease, completion, JSON.stringify(completion));
+    const warning = await keep(ctx, lease, completion, JSON.stringify(completion), false);
     if (warning['x-cache-warning']) {
       c.enqueue(new TextEncoder().encode(`: x-cache-warning: ${warning['x-cache-warning']}\n\n`));
     }

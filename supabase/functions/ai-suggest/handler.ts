@@ -13,12 +13,10 @@ import {
   type CacheEntry,
   type CacheStatus,
   type CacheTarget,
+  guardedLookup,
   leadOrFollow,
   type Lease,
-  lookup,
-  type LookupResult,
   store,
-  STORE_FAILED,
 } from '../_shared/cache.ts';
 import { type CacheControls, parseCacheControls } from '../_shared/cache-control.ts';
 import { CACHE_KEY_VERSION, normalizeDescription } from '../_shared/cache-key.ts';
@@ -30,8 +28,7 @@ import { Deadline } from '../_shared/deadline.ts';
 import { errorResponse, HttpError, jsonResponse } from '../_shared/errors.ts';
 import { modelClient, upstreamFailure, withinDeadline } from '../_shared/model-client.ts';
 import { costUsd } from '../_shared/pricing.ts';
-import { rateLimitFromEnv, rateLimitHeaders, type RateLimitState, takeToken } from '../_shared/rate-limit.ts';
-import { callRpc } from '../_shared/rpc.ts';
+import { rateLimitArgs, rateLimitFromEnv, rateLimitHeaders } from '../_shared/rate-limit.ts';
 import { completeStructured, InvalidModelOutputError, type Usage } from '../_shared/structured-output.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import {
@@ -109,40 +106,27 @@ async function suggest(req: Request, info?: ServeInfo): Promise<Response> {
   }
   const db = serviceClient();
 
-  // Rate limit and membership in parallel; a refusal of the limiter wins (429 before 403).
   const bucket = bucketFor(caller, req, info);
   const limit = caller.userId ? USER_LIMIT : ANON_LIMIT;
-  const [rate, member] = await Promise.allSettled([
-    bucket ? takeToken(db, bucket, limit) : Promise.resolve(null),
-    companyId && caller.userId
-      ? callRpc(db, 'assert_member', { p_user_id: caller.userId, p_company_id: companyId }, 2)
-      : Promise.resolve(),
-  ]);
-  if (rate.status === 'rejected') throw rate.reason;
-  if (member.status === 'rejected') throw member.reason;
-  const rateState: RateLimitState | null = rate.value;
-
   const model = config().suggestModel;
   const description = body.description_projet;
   const { key, canonical } = await suggestCacheKey(description, companyId ?? 'global', model);
   const useCache = !controls.noCache && !controls.noStore;
-  const ctx: Ctx = {
-    target: {
-      companyId,
-      key,
-      type: CACHE_TYPE,
-      maxAgeSeconds: controls.maxAge,
-      leaseOwner: controls.onlyIfCached ? null : crypto.randomUUID(),
-      leaseMs: config().leaseMs,
-    },
-    controls,
-    useCache,
-    headers: rateState ? rateLimitHeaders(rateState) : {},
-    deadline,
+  const target: CacheTarget = {
+    companyId,
+    key,
+    type: CACHE_TYPE,
+    maxAgeSeconds: controls.maxAge,
+    leaseOwner: controls.onlyIfCached ? null : crypto.randomUUID(),
+    leaseMs: config().leaseMs,
   };
+  // Rate limit, membership and lookup in one round trip; a refusal of the limiter wins (429 before 403).
+  const { rate, found } = await guardedLookup<SuggestResult>(db, companyId, {
+    rateLimit: bucket ? rateLimitArgs(bucket, limit) : null,
+    memberUserId: companyId && caller.userId ? caller.userId : null,
+  }, useCache || controls.onlyIfCached ? target : null);
+  const ctx: Ctx = { target, controls, useCache, headers: rate ? rateLimitHeaders(rate) : {}, deadline };
 
-  let found: LookupResult<SuggestResult> | null = null;
-  if (useCache || controls.onlyIfCached) found = await lookup<SuggestResult>(db, ctx.target);
   if (found?.status === 'hit') return fromEntry(ctx, found, 'HIT');
   if (controls.onlyIfCached) {
     throw new HttpError(504, 'not_cached', 'No cached answer for this request (Cache-Control: only-if-cached)', {
@@ -166,7 +150,6 @@ function respond(
   fromCache: boolean,
   status: CacheStatus,
   ageSeconds: number,
-  extraHeaders: Record<string, string> = {},
 ): Response {
   return jsonResponse(
     {
@@ -182,7 +165,7 @@ function respond(
       from_cache: fromCache,
     },
     200,
-    { ...ctx.headers, 'x-cache': status, age: String(Math.max(0, Math.floor(ageSeconds))), ...extraHeaders },
+    { ...ctx.headers, 'x-cache': status, age: String(Math.max(0, Math.floor(ageSeconds))) },
   );
 }
 
@@ -198,7 +181,6 @@ async function fromModel(
   canonical: Record<string, unknown>,
   stale: CacheEntry<SuggestResult> | null,
 ): Promise<Response> {
-  const db = serviceClient();
   let result;
   try {
     result = await withinDeadline(ctx.deadline, (opts) =>
@@ -247,26 +229,20 @@ async function fromModel(
     costUsd: costUsd(model, result.usage.prompt_tokens, result.usage.completion_tokens),
   };
   if (ctx.controls.noStore) {
-    // Not kept, but paid: counted as an upstream call.
-    await lease.unstored(spend);
+    // Not kept, but paid: counted as an upstream call, once the answer is sent.
+    lease.recordAfterResponse('ai-suggest: cache_record_spend', spend);
     return respond(ctx, result.value, false, status, 0);
   }
   const stored: SuggestResult = { ...result.value, model: result.model, usage: result.usage };
-  try {
-    await store(db, ctx.target, {
+  // The caller is not promised durability: the entry is stored after the answer is sent.
+  lease.storeAfterResponse('ai-suggest: cache_store', () =>
+    store(serviceClient(), ctx.target, {
       model,
       request: config().storePrompts ? canonical : null,
       result: stored,
       ...spend,
       ttlSeconds: ctx.controls.ttlSeconds ?? config().suggestTtlSeconds,
       keyVersion: CACHE_KEY_VERSION,
-    });
-    lease.stored();
-  } catch (err) {
-    // The answer is paid for: the caller gets it, flagged; its cost is still counted.
-    console.error('ai-suggest: cache_store failed:', err);
-    await lease.unstored(spend);
-    return respond(ctx, result.value, false, status, 0, STORE_FAILED);
-  }
+    }), spend);
   return respond(ctx, result.value, false, status, 0);
 }
