@@ -1,16 +1,10 @@
 // ai-gateway against the floor, through the OpenAI wire format: chat completion hits (1 and 32
 // clients, distinct keys and one hot key), embedding hits, miss overhead over the model's own
 // latency, and single-flight under 100 identical misses.
-// Standalone: `npx tsx bench/gateway.ts` with the stack up (`npm run stack -- up`); results in
-// bench/results/gateway.json. `benchGateway()` is what `npm run bench` can call.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+// Part of `npm run bench` (section `gateway`: `npm run bench -- gateway` runs it alone).
 import OpenAI from 'openai';
-import { ROOT } from '../src/stack/config.ts';
 import {
   adminSql,
-  closeAdminSql,
   createCompany,
   createUser,
   FUNCTIONS_URL,
@@ -156,19 +150,4 @@ export function gatewayReport(g: GatewayBench): string[] {
     } ms direct, ${f(g.miss.miss_p50_ms)} ms through ai-gateway; target ≤ 3 ms)`,
     `single-flight: ${g.single_flight.concurrent} concurrent identical misses → ${g.single_flight.upstream_calls} upstream call(s) (target 1)`,
   ];
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchGateway()
-    .then(async (g) => {
-      console.log(gatewayReport(g).join('\n'));
-      mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-      writeFileSync(path.join(ROOT, 'bench/results/gateway.json'), JSON.stringify(g, null, 2));
-      await closeAdminSql();
-      process.exit(0);
-    })
-    .catch((e) => {
-      console.error(e);
-      process.exit(1);
-    });
 }

@@ -89,6 +89,13 @@ async function main() {
     lines.push(...transportsTable(t));
   }
 
+  if (want('gateway')) {
+    const { benchGateway, gatewayReport } = await import('./gateway.ts');
+    const g = await benchGateway();
+    results.gateway = g;
+    lines.push(...gatewayReport(g));
+  }
+
   if (want('scale')) {
     const { benchScale, scaleTable } = await import('./scale.ts');
     const s = await benchScale({ rows: Number(process.env.BENCH_SCALE_ROWS ?? 10_000_000) });

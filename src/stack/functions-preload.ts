@@ -2,7 +2,7 @@
 //
 // 1. `EdgeRuntime.waitUntil(promise)`, as the edge runtime provides it: work a function does
 //    after its answer (storing an entry) keeps the worker alive; on SIGTERM the worker waits
-//    for it (at most WAIT_UNTIL_GRACE_MS) before it exits.
+//    for it (at most WAIT_UNTIL_GRACE_MS) before it exits. A worker whose host died exits too.
 // 2. A line on stdout once the function listens (LISTENING_MARKER), which the host waits for.
 // 3. Body draining:
 // A function may answer without reading the whole request body (a 401 before it reads, a 413
@@ -17,6 +17,8 @@ interface DenoServe {
   serve: (...args: unknown[]) => unknown;
   addSignalListener(signal: 'SIGTERM', handler: () => void): void;
   exit(code?: number): never;
+  ppid: number;
+  unrefTimer(id: number): void;
 }
 declare const Deno: DenoServe;
 
@@ -29,6 +31,9 @@ const pending = new Set<Promise<unknown>>();
     pending.add(tracked);
   },
 };
+// A host that was killed (SIGKILL) cannot stop its workers: an orphan would keep its port.
+const hostPid = Deno.ppid;
+Deno.unrefTimer(setInterval(() => Deno.ppid !== hostPid && Deno.exit(0), 1000) as unknown as number);
 Deno.addSignalListener('SIGTERM', () => {
   const grace = new Promise((r) => setTimeout(r, WAIT_UNTIL_GRACE_MS));
   void Promise.race([Promise.allSettled([...pending]), grace]).then(() => Deno.exit(0));

@@ -30,6 +30,7 @@ import { modelClient, upstreamFailure, withinDeadline } from '../_shared/model-c
 import { costUsd } from '../_shared/pricing.ts';
 import { rateLimitArgs, rateLimitFromEnv, rateLimitHeaders } from '../_shared/rate-limit.ts';
 import { completeStructured, InvalidModelOutputError, type Usage } from '../_shared/structured-output.ts';
+import { ServerTiming } from '../_shared/server-timing.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import {
   Answer,
@@ -66,6 +67,7 @@ interface Ctx {
   useCache: boolean;
   headers: Record<string, string>;
   deadline: Deadline;
+  timing: ServerTiming;
 }
 
 /** Deno.serve passes the connection info second: used only with AI_SUGGEST_TRUSTED_PROXY_HOPS=0. */
@@ -96,10 +98,12 @@ export async function suggestCacheKey(description: string, scope: string, model:
 }
 
 async function suggest(req: Request, info?: ServeInfo): Promise<Response> {
+  const timing = new ServerTiming();
   const deadline = new Deadline();
   const caller = await verifyCaller(req);
   const controls = parseCacheControls(req.headers);
   const body = await readJson(req, Body, MAX_BODY_BYTES);
+  timing.mark('auth');
   const companyId = body.company_id ?? null;
   if (companyId && !caller.userId && caller.role !== 'service_role') {
     throw new HttpError(401, 'unauthorized', 'Sign in first: a company_id needs a user session');
@@ -111,6 +115,7 @@ async function suggest(req: Request, info?: ServeInfo): Promise<Response> {
   const model = config().suggestModel;
   const description = body.description_projet;
   const { key, canonical } = await suggestCacheKey(description, companyId ?? 'global', model);
+  timing.mark('key');
   const useCache = !controls.noCache && !controls.noStore;
   const target: CacheTarget = {
     companyId,
@@ -125,7 +130,8 @@ async function suggest(req: Request, info?: ServeInfo): Promise<Response> {
     rateLimit: bucket ? rateLimitArgs(bucket, limit) : null,
     memberUserId: companyId && caller.userId ? caller.userId : null,
   }, useCache || controls.onlyIfCached ? target : null);
-  const ctx: Ctx = { target, controls, useCache, headers: rate ? rateLimitHeaders(rate) : {}, deadline };
+  timing.mark('db');
+  const ctx: Ctx = { target, controls, useCache, headers: rate ? rateLimitHeaders(rate) : {}, deadline, timing };
 
   if (found?.status === 'hit') return fromEntry(ctx, found, 'HIT');
   if (controls.onlyIfCached) {
@@ -165,7 +171,12 @@ function respond(
       from_cache: fromCache,
     },
     200,
-    { ...ctx.headers, 'x-cache': status, age: String(Math.max(0, Math.floor(ageSeconds))) },
+    {
+      ...ctx.headers,
+      'x-cache': status,
+      age: String(Math.max(0, Math.floor(ageSeconds))),
+      ...ctx.timing.header(),
+    },
   );
 }
 
@@ -222,6 +233,7 @@ async function fromModel(
     });
   }
 
+  ctx.timing.mark('model');
   const status: CacheStatus = ctx.useCache ? 'MISS' : 'BYPASS';
   const spend = {
     promptTokens: result.usage.prompt_tokens,
