@@ -1,9 +1,7 @@
 // A paid answer is never thrown away: when storing fails after the model answered (a fault
 // injected by a trigger fixture on ai_cache, installed by this suite), the caller still gets
-// the answer; the upstream call is still counted with its cost; the single-flight lease is
-// released. ai-chat stores before answering and flags the answer (X-Cache-Warning:
-// store-failed); ai-suggest answers first and stores afterwards, so its failure shows in the
-// statistics, not in the response.
+// the answer, flagged with X-Cache-Warning: store-failed; the upstream call is still counted
+// with its cost; the single-flight lease is released.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminSql,
@@ -21,6 +19,8 @@ import {
 
 /** Every prompt of this suite carries it; the fixture refuses to store their answers. */
 const FAULT = marker('store-fault');
+/** Prompts carrying it are stored slowly (the fixture sleeps 300 ms in the store's transaction). */
+const SLOW = marker('store-slow');
 
 let owner: TestUser;
 let company: string;
@@ -36,6 +36,9 @@ beforeAll(async () => {
     begin
       if new.request::text like '%${FAULT}%' then
         raise exception 'injected fault: this entry cannot be stored';
+      end if;
+      if new.request::text like '%${SLOW}%' then
+        perform pg_sleep(0.3);
       end if;
       return new;
     end $$`);
@@ -116,27 +119,21 @@ describe('storing fails after the model answered', () => {
     expect(await leases(own)).toBe(0);
   });
 
-  it('ai-suggest answers first; the failed store after it still counts the call and frees the lease', async () => {
+  it('ai-suggest still answers (MISS, store-failed), counts the call and frees the lease', async () => {
     const m = marker('paid-suggest');
     const own = await createCompany([[owner, 'owner']]);
     const description = `Site vitrine ${FAULT} ${m}`;
     const r = await post('ai-suggest', owner.jwt, { description_projet: description, company_id: own });
     expect(r.status).toBe(200);
     expect(r.xcache).toBe('MISS');
-    expect(r.warning).toBeNull();
+    expect(r.warning).toBe('store-failed');
     expect(JSON.parse(r.text)).toMatchObject({
       success: true,
       from_cache: false,
       suggestions: { type_projet: expect.any(String) },
     });
-    await eventually(async () => {
-      expect(await stats(own)).toMatchObject({ entries: 0, upstream_calls: 1 });
-      expect(await leases(own)).toBe(0);
-    });
-    // Nothing cached, no lease left: asking again is another model call, not a wait.
-    const again = await post('ai-suggest', owner.jwt, { description_projet: description, company_id: own });
-    expect(again.xcache).toBe('MISS');
-    expect(await simCalls(m)).toBe(2);
+    expect(await stats(own)).toMatchObject({ entries: 0, upstream_calls: 1 });
+    expect(await leases(own)).toBe(0);
   });
 
   it('does not flag answers that were stored', async () => {
@@ -144,5 +141,28 @@ describe('storing fails after the model answered', () => {
     const r = await post('ai-suggest', SERVICE_ROLE_KEY, { description_projet: `Site vitrine ${m}` });
     expect(r.status).toBe(200);
     expect(r.warning).toBeNull();
+  });
+});
+
+describe('a store slower than AI_CACHE_STORE_WAIT_MS', () => {
+  it('ai-suggest answers without it; the lease stays held until it lands, so the next caller gets that answer', async () => {
+    const m = marker('slow-suggest');
+    const own = await createCompany([[owner, 'owner']]);
+    const body = { description_projet: `Site vitrine ${SLOW} ${m}`, company_id: own };
+    const first = await post('ai-suggest', owner.jwt, body);
+    expect(first.status).toBe(200);
+    expect(first.xcache).toBe('MISS');
+    expect(first.warning).toBeNull();
+    // Asked again at once: served the first answer (waiting on the lease or on the store's
+    // commit), never a second model call.
+    const next = await post('ai-suggest', owner.jwt, body);
+    expect(next.status).toBe(200);
+    expect(['HIT', 'COALESCED']).toContain(next.xcache);
+    expect(JSON.parse(next.text).suggestions).toEqual(JSON.parse(first.text).suggestions);
+    expect(await simCalls(m)).toBe(1);
+    await eventually(async () => {
+      expect(await stats(own)).toMatchObject({ entries: 1, upstream_calls: 1 });
+      expect(await leases(own)).toBe(0);
+    });
   });
 });

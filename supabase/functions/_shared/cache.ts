@@ -177,7 +177,7 @@ export interface Spend {
 export class Lease {
   #timer: ReturnType<typeof setInterval> | undefined;
   #done = false;
-  /** Handed to a task that runs after the response (storeAfterResponse): settle() leaves it alone. */
+  /** Handed to storeWithin / recordWithin, which end it (maybe after the response): settle() leaves it alone. */
   #handedOff = false;
 
   constructor(
@@ -256,31 +256,55 @@ export class Lease {
   }
 
   /**
-   * Stores the answer after the response is sent (afterResponse: EdgeRuntime.waitUntil on the
-   * platform), for callers that were not promised durability: the lease stays held (and
-   * renewed) until `save` settles, so followers wait for the entry instead of calling the
-   * model; then it ends as stored(), or, when `save` fails, as unstored(spend). Never throws.
+   * Stores the answer for a caller that was not promised durability, waiting for it at most
+   * `waitMs` (AI_CACHE_STORE_WAIT_MS): 'stored' or 'failed' (unstored(spend) done: flag the
+   * answer) when it settled in time, else 'later': the answer goes out now and the store
+   * finishes after it (afterResponse: EdgeRuntime.waitUntil on the platform), the lease held
+   * and renewed until then so followers wait for the entry instead of calling the model.
+   * A store is one quick asynchronous commit, so in the usual case the entry is there before
+   * the answer; a slow database never holds a paid answer back longer than `waitMs`.
+   * Never throws.
    */
-  storeAfterResponse(label: string, save: () => Promise<unknown>, spend: Spend): void {
+  async storeWithin(
+    label: string,
+    save: () => Promise<unknown>,
+    spend: Spend,
+    waitMs: number,
+  ): Promise<'stored' | 'failed' | 'later'> {
     this.#handedOff = true;
-    afterResponse(label, async () => {
-      try {
-        await save();
-        this.stored();
-      } catch (err) {
-        console.error(`${label} failed after the response:`, err);
-        await this.unstored(spend);
-      }
+    const saving = save().then(() => true, (err) => {
+      console.error(`${label} failed:`, err);
+      return false;
     });
+    const end = async (ok: boolean) => (ok ? this.stored() : await this.unstored(spend));
+    const first = await this.#soon(saving, waitMs);
+    if (first === 'later') {
+      afterResponse(label, async () => end(await saving));
+      return 'later';
+    }
+    await end(first);
+    return first ? 'stored' : 'failed';
   }
 
-  /** unstored(spend) once the response is sent: an answer not to be kept, whose spend the caller need not wait for. */
-  recordAfterResponse(label: string, spend: Spend): void {
+  /** unstored(spend) for an answer not to be kept, waiting for it at most `waitMs` (as storeWithin). */
+  async recordWithin(label: string, spend: Spend, waitMs: number): Promise<void> {
     this.#handedOff = true;
-    afterResponse(label, () => this.unstored(spend));
+    const recording = this.unstored(spend);
+    if ((await this.#soon(recording, waitMs)) === 'later') afterResponse(label, () => recording);
   }
 
-  /** For a `finally`: gives back a lease nothing else ended (or handed to a task after the response). */
+  /** `p`'s value if it settles within `waitMs`, else 'later'. */
+  async #soon<T>(p: Promise<T>, waitMs: number): Promise<T | 'later'> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'later'>((r) => (timer = setTimeout(() => r('later'), waitMs)));
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** For a `finally`: gives back a lease nothing else ended (or handed to storeWithin / recordWithin). */
   async settle(): Promise<void> {
     if (!this.#handedOff) await this.release(false);
   }

@@ -51,6 +51,7 @@ const Schema = z.object({
   }).pipe(PriceTable),
   AI_CACHE_TTL_SECONDS: int(1, 7 * 24 * 3600),
   AI_CACHE_LEASE_MS: int(1, 30_000),
+  AI_CACHE_STORE_WAIT_MS: int(0, 50),
   AI_CACHE_STORE_PROMPTS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   AI_CHAT_MAX_BODY_BYTES: int(1, 64 * 1024),
   AI_CHAT_MAX_MESSAGE_CHARS: int(1, 16_000),
@@ -74,6 +75,8 @@ export interface FunctionConfig {
   prices: Record<string, Price>;
   cacheTtlSeconds: number;
   leaseMs: number;
+  /** How long an answer not promised durable waits for its store before it is sent (the rest runs after). */
+  storeWaitMs: number;
   storePrompts: boolean;
   chatMaxBodyBytes: number;
   chatMaxMessageChars: number;
@@ -133,6 +136,7 @@ export function parseConfig(vars: Record<string, string | undefined>): FunctionC
     prices,
     cacheTtlSeconds: c.AI_CACHE_TTL_SECONDS,
     leaseMs: c.AI_CACHE_LEASE_MS,
+    storeWaitMs: c.AI_CACHE_STORE_WAIT_MS,
     storePrompts: c.AI_CACHE_STORE_PROMPTS,
     chatMaxBodyBytes: c.AI_CHAT_MAX_BODY_BYTES,
     chatMaxMessageChars: c.AI_CHAT_MAX_MESSAGE_CHARS,

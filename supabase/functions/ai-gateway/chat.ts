@@ -192,7 +192,7 @@ async function keep(
     costUsd: costUsd(model, usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0),
   };
   if (!ctx.use.write || !cacheable(completion)) {
-    if (afterResponse) lease.recordAfterResponse('ai-gateway: cache_record_spend', spend);
+    if (afterResponse) await lease.recordWithin('ai-gateway: cache_record_spend', spend, config().storeWaitMs);
     else await lease.unstored(spend);
     return {};
   }
@@ -206,8 +206,8 @@ async function keep(
       keyVersion: CACHE_KEY_VERSION,
     });
   if (afterResponse) {
-    lease.storeAfterResponse('ai-gateway: cache_store', save, spend);
-    return {};
+    const outcome = await lease.storeWithin('ai-gateway: cache_store', save, spend, config().storeWaitMs);
+    return outcome === 'failed' ? STORE_FAILED : {};
   }
   try {
     await save();
@@ -227,10 +227,15 @@ async function fromModel(ctx: Ctx, lease: Lease, stale: CacheEntry<StoredComplet
   } catch (err) {
     return onFailure(ctx, lease, stale, err);
   }
-  await keep(ctx, lease, answer.json, answer.text, true);
+  const warning = await keep(ctx, lease, answer.json, answer.text, true);
   return new Response(answer.text, {
     status: 200,
-    headers: { ...corsHeaders, 'content-type': 'application/json', ...headers(ctx.use.read ? 'MISS' : 'BYPASS', 0) },
+    headers: {
+      ...corsHeaders,
+      'content-type': 'application/json',
+      ...headers(ctx.use.read ? 'MISS' : 'BYPASS', 0),
+      ...warning,
+    },
   });
 }
 

@@ -17,6 +17,7 @@ import {
   leadOrFollow,
   type Lease,
   store,
+  STORE_FAILED,
 } from '../_shared/cache.ts';
 import { type CacheControls, parseCacheControls } from '../_shared/cache-control.ts';
 import { CACHE_KEY_VERSION, normalizeDescription } from '../_shared/cache-key.ts';
@@ -156,6 +157,7 @@ function respond(
   fromCache: boolean,
   status: CacheStatus,
   ageSeconds: number,
+  extraHeaders: Record<string, string> = {},
 ): Response {
   return jsonResponse(
     {
@@ -176,6 +178,7 @@ function respond(
       'x-cache': status,
       age: String(Math.max(0, Math.floor(ageSeconds))),
       ...ctx.timing.header(),
+      ...extraHeaders,
     },
   );
 }
@@ -242,19 +245,24 @@ async function fromModel(
   };
   if (ctx.controls.noStore) {
     // Not kept, but paid: counted as an upstream call, once the answer is sent.
-    lease.recordAfterResponse('ai-suggest: cache_record_spend', spend);
+    await lease.recordWithin('ai-suggest: cache_record_spend', spend, config().storeWaitMs);
     return respond(ctx, result.value, false, status, 0);
   }
   const stored: SuggestResult = { ...result.value, model: result.model, usage: result.usage };
-  // The caller is not promised durability: the entry is stored after the answer is sent.
-  lease.storeAfterResponse('ai-suggest: cache_store', () =>
-    store(serviceClient(), ctx.target, {
-      model,
-      request: config().storePrompts ? canonical : null,
-      result: stored,
-      ...spend,
-      ttlSeconds: ctx.controls.ttlSeconds ?? config().suggestTtlSeconds,
-      keyVersion: CACHE_KEY_VERSION,
-    }), spend);
-  return respond(ctx, result.value, false, status, 0);
+  // The caller is not promised durability: a slow store finishes after the answer is sent.
+  const outcome = await lease.storeWithin(
+    'ai-suggest: cache_store',
+    () =>
+      store(serviceClient(), ctx.target, {
+        model,
+        request: config().storePrompts ? canonical : null,
+        result: stored,
+        ...spend,
+        ttlSeconds: ctx.controls.ttlSeconds ?? config().suggestTtlSeconds,
+        keyVersion: CACHE_KEY_VERSION,
+      }),
+    spend,
+    config().storeWaitMs,
+  );
+  return respond(ctx, result.value, false, status, 0, outcome === 'failed' ? STORE_FAILED : {});
 }
