@@ -1,7 +1,8 @@
-// Work a function does after its answer is sent (e.g. storing an entry whose durability the
-// caller was not promised): on the platform it is handed to `EdgeRuntime.waitUntil`, which keeps
-// the instance alive until it settles; elsewhere (the local host, Node) the same contract holds
-// through a registry of pending tasks that a SIGTERM waits for before the worker exits.
+// Work a function does after its answer is sent (e.g. finishing the store of an entry whose
+// durability the caller was not promised, past AI_CACHE_STORE_WAIT_MS): it is handed to
+// `EdgeRuntime.waitUntil`, which keeps the instance alive until it settles, on the platform and
+// in the local host (its worker preload provides it). Where no EdgeRuntime exists (plain Deno)
+// the same contract holds through a registry of pending tasks that a SIGTERM waits for.
 declare const EdgeRuntime: { waitUntil(p: Promise<unknown>): void } | undefined;
 declare const Deno: {
   addSignalListener(signal: 'SIGTERM', handler: () => void): void;
