@@ -229,21 +229,9 @@ export function createFunctionsHost(opts: FunctionsHostOptions): FunctionsHost {
           agent,
         },
         (up) => {
-          res.once('close', () => up.destroy());
-          // A small answer of known length goes out in one write, headers and body together;
-          // anything else (streams) is passed on as it comes.
-          const size = Number(up.headers['content-length'] ?? NaN);
-          if (size >= 0 && size <= 256 * 1024) {
-            const parts: Buffer[] = [];
-            up.on('data', (c: Buffer) => parts.push(c));
-            up.on('end', () => {
-              res.writeHead(up.statusCode ?? 502, up.headers);
-              res.end(Buffer.concat(parts));
-            });
-            return;
-          }
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
+          res.once('close', () => up.destroy());
         },
       );
       upstream.on('error', (e) => {

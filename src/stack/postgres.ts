@@ -178,9 +178,9 @@ function logTail(n = 20): string {
 }
 
 /** Why the server cannot start, with the log's last lines and what to do about it. */
-function startFailure(reason: string, todo: string): StackError {
+function startFailure(reason: string, whatToDo: string): StackError {
   return new StackError(
-    `PostgreSQL ${PG_MAJOR} could not start: ${reason}\nLast lines of ${PG_LOG}:\n${logTail()}\nWhat to do: ${todo}`,
+    `PostgreSQL ${PG_MAJOR} could not start: ${reason}\nLast lines of ${PG_LOG}:\n${logTail()}\nWhat to do: ${whatToDo}`,
   );
 }
 

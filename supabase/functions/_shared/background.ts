@@ -1,16 +1,11 @@
 // Work a function does after its answer is sent (e.g. finishing the store of an entry whose
 // durability the caller was not promised, past AI_CACHE_STORE_WAIT_MS): it is handed to
 // `EdgeRuntime.waitUntil`, which keeps the instance alive until it settles, on the platform and
-// in the local host (its worker preload provides it). Where no EdgeRuntime exists (plain Deno)
-// the same contract holds through a registry of pending tasks that a SIGTERM waits for.
+// in the local host (its worker preload provides it, and drains it on SIGTERM). Tasks are also
+// kept in a registry, which settled() waits for (tests, where no EdgeRuntime exists).
 declare const EdgeRuntime: { waitUntil(p: Promise<unknown>): void } | undefined;
-declare const Deno: {
-  addSignalListener(signal: 'SIGTERM', handler: () => void): void;
-  exit(code?: number): never;
-} | undefined;
 
 const pending = new Set<Promise<void>>();
-let drainOnTerm = false;
 
 /**
  * Starts `task` now, without delaying the response; a failure is logged under `label`, never
@@ -27,12 +22,7 @@ export function afterResponse(label: string, task: () => Promise<unknown>): void
   };
   const p: Promise<void> = run().finally(() => pending.delete(p));
   pending.add(p);
-  if (typeof EdgeRuntime !== 'undefined' && EdgeRuntime) {
-    EdgeRuntime.waitUntil(p);
-  } else if (!drainOnTerm && typeof Deno !== 'undefined' && Deno) {
-    drainOnTerm = true;
-    Deno.addSignalListener('SIGTERM', () => void settled().then(() => Deno!.exit(0)));
-  }
+  if (typeof EdgeRuntime !== 'undefined' && EdgeRuntime) EdgeRuntime.waitUntil(p);
 }
 
 /** Resolves once every task started so far has settled. */

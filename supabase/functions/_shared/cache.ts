@@ -98,10 +98,6 @@ function rpcArgs(args: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(args).map(([k, v]) => [`p_${k}`, v]));
 }
 
-export function lookup<R>(db: SupabaseClient, t: CacheTarget): Promise<LookupResult<R>> {
-  return callRpc(db, 'cache_lookup', rpcArgs(lookupArgs(t)));
-}
-
 /** What must hold before a lookup: a token from a rate-limit bucket, a user's membership of the scope. */
 export interface LookupGuard {
   rateLimit: ReturnType<typeof rateLimitArgs> | null;

@@ -172,17 +172,17 @@ async function onFailure(
  * Keeps a good answer and ends the lease. An answer that is not kept (no-store, a policy that
  * disables the type, a refusal or truncated answer) is still paid for: its spend is recorded
  * as an uncached upstream call. Failing to store never costs the caller the answer: its spend
- * is recorded and the lease given back. With `afterResponse` (a JSON answer: nothing promises
- * the caller it is stored) the store runs once the response is sent, the lease held until it
- * settles; otherwise (a stream, before its [DONE]) a failed store is flagged by the returned
- * headers (X-Cache-Warning).
+ * is recorded, the lease given back and the answer flagged (the returned headers:
+ * X-Cache-Warning). A JSON answer (`json`: nothing promises the caller it is stored) waits for
+ * the store at most AI_CACHE_STORE_WAIT_MS, which then finishes after the answer, the lease held
+ * until it settles (Lease.storeWithin); a stream stores before its [DONE].
  */
 async function keep(
   ctx: Ctx,
   lease: Lease,
   completion: Record<string, unknown>,
   text: string,
-  afterResponse: boolean,
+  json: boolean,
 ): Promise<Record<string, string>> {
   const usage = (completion.usage ?? {}) as { prompt_tokens?: number; completion_tokens?: number };
   const model = typeof completion.model === 'string' ? completion.model : ctx.body.model;
@@ -192,7 +192,7 @@ async function keep(
     costUsd: costUsd(model, usage.prompt_tokens ?? 0, usage.completion_tokens ?? 0),
   };
   if (!ctx.use.write || !cacheable(completion)) {
-    if (afterResponse) await lease.recordWithin('ai-gateway: cache_record_spend', spend, config().storeWaitMs);
+    if (json) await lease.recordWithin('ai-gateway: cache_record_spend', spend, config().storeWaitMs);
     else await lease.unstored(spend);
     return {};
   }
@@ -205,7 +205,7 @@ async function keep(
       ttlSeconds: ctx.use.ttlSeconds,
       keyVersion: CACHE_KEY_VERSION,
     });
-  if (afterResponse) {
+  if (json) {
     const outcome = await lease.storeWithin('ai-gateway: cache_store', save, spend, config().storeWaitMs);
     return outcome === 'failed' ? STORE_FAILED : {};
   }

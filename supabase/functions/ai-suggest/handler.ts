@@ -244,7 +244,7 @@ async function fromModel(
     costUsd: costUsd(model, result.usage.prompt_tokens, result.usage.completion_tokens),
   };
   if (ctx.controls.noStore) {
-    // Not kept, but paid: counted as an upstream call, once the answer is sent.
+    // Not kept, but paid: counted as an upstream call (within AI_CACHE_STORE_WAIT_MS, else after the answer).
     await lease.recordWithin('ai-suggest: cache_record_spend', spend, config().storeWaitMs);
     return respond(ctx, result.value, false, status, 0);
   }
